@@ -1,0 +1,58 @@
+# Concurrency Lab. Two commands on a fresh machine (README):
+#   make lab    open the course in JupyterLab (127.0.0.1)
+#   make test   run every check CI runs
+# Both create .venv with `python3 -m venv` and install the project into it.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NB     ?= notebooks
+
+.PHONY: lab test venv execute stamp nbval unit lint format bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks
+
+test: $(STAMP)
+	$(BIN)/python tools/test_all.py
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check lib tests tools notebooks bench
+	$(BIN)/ruff format --check lib tests tools notebooks bench
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix lib tests tools notebooks bench
+	$(BIN)/ruff format lib tests tools notebooks bench
+
+# Re-stamp badges, setup cells and navigation; re-execute notebooks in place.
+#   make execute NB=notebooks/05_race_conditions.ipynb
+execute: $(STAMP)
+	$(BIN)/python tools/stamp.py
+	$(BIN)/python tools/execute.py $(NB)
+
+stamp: $(STAMP)
+	$(BIN)/python tools/stamp.py
+
+# One notebook (or all) under nbval, with the start method of your choice:
+#   make nbval NB=notebooks/02_the_gil.ipynb CONCLAB_START_METHOD=spawn
+nbval: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120 $(NB)
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .venv-py* .pytest_cache .ruff_cache test-artifacts

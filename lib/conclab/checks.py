@@ -1,0 +1,62 @@
+"""Exercise checkers: one clear verdict line, and a bool for tests.
+
+Every notebook's exercises end in a call to a checker that prints
+``✅ Correct: …`` or ``❌ Not yet: …`` followed by a hint. The checkers of a
+topic live beside the code of that topic (``conclab.races``,
+``conclab.ipc`` …) and all print through :func:`verdict`, so they look the
+same everywhere. Introduced in ``00_start_here.ipynb``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["check_answers", "verdict"]
+
+
+def verdict(ok: bool, success: str, hint: str) -> bool:
+    """Print one verdict line and return ``ok``.
+
+    ``success`` is printed after ``✅ Correct:`` when ``ok`` is true,
+    ``hint`` after ``❌ Not yet:`` otherwise.
+    """
+    if ok:
+        print(f"✅ Correct: {success}")
+    else:
+        print(f"❌ Not yet: {hint}")
+    return bool(ok)
+
+
+def check_answers(
+    answers: Mapping[Any, Any],
+    expected: Mapping[Any, Any],
+    explanations: Mapping[Any, str] | None = None,
+    *,
+    name: str = "answers",
+) -> bool:
+    """Compare a dict of answers with the expected one, item by item.
+
+    Prints one line per wrong or missing item (with its explanation when
+    given) and a final verdict. Raises ``TypeError`` when ``answers`` is not a
+    mapping, so a student who passes a list learns that at once.
+    """
+    if not isinstance(answers, Mapping):
+        raise TypeError(f"{name} must be a dict, got {type(answers).__name__}")
+    explanations = dict(explanations or {})
+    wrong = []
+    for key, want in expected.items():
+        got = answers.get(key, "<missing>")
+        if got != want:
+            wrong.append(key)
+            why = f" — {explanations[key]}" if key in explanations else ""
+            print(f"   {key!r}: you said {got!r}{why}")
+    extra = [key for key in answers if key not in expected]
+    for key in extra:
+        print(f"   {key!r} is not one of the questions")
+    right = len(expected) - len(wrong)
+    return verdict(
+        not wrong and not extra,
+        f"all {len(expected)} right.",
+        f"{right} of {len(expected)} right; look again at the ones above.",
+    )
