@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,17 @@ class CurrentEnvKernelSpecs(KernelSpecManager):
         )
 
 
+def scrub(line: str) -> str:
+    """Make a traceback's file paths relative: no machine paths in stored output."""
+    line = STDLIB.sub("", SITE_PACKAGES.sub("", line))
+    return line.replace(str(ROOT) + os.sep, "")
+
+
+PATH_START = r"(?:[A-Za-z]:)?[/\\\\][^\s'\"(\x1b]*?"
+SITE_PACKAGES = re.compile(PATH_START + r"[/\\\\]site-packages[/\\\\]")
+STDLIB = re.compile(PATH_START + r"[/\\\\]lib[/\\\\]python3\.\d+t?[/\\\\]")
+
+
 def clean(nb: nbformat.NotebookNode) -> None:
     """Drop run metadata and widget state; keep the python3 kernelspec."""
     nb.metadata.pop("widgets", None)
@@ -59,6 +71,8 @@ def clean(nb: nbformat.NotebookNode) -> None:
         if cell.cell_type == "code":
             for output in cell.outputs:
                 output.get("metadata", {}).pop("execution", None)
+                if output.output_type == "error":
+                    output.traceback = [scrub(line) for line in output.traceback]
                 data = output.get("data", {})
                 # A widget view's state lives in the kernel; keep its text form.
                 data.pop("application/vnd.jupyter.widget-view+json", None)

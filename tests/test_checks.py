@@ -1,0 +1,79 @@
+"""conclab.checks and conclab._validate: verdicts and argument errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from conclab import _validate as v
+from conclab import checks
+
+
+def test_verdict_prints_and_returns(capsys):
+    assert checks.verdict(True, "well done", "try again") is True
+    assert checks.verdict(False, "well done", "try again") is False
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["✅ Correct: well done", "❌ Not yet: try again"]
+
+
+def test_check_answers_lists_wrong_items(capsys):
+    expected = {"a": "threads", "b": "processes"}
+    assert (
+        checks.check_answers(
+            {"a": "threads", "b": "threads"}, expected, {"b": "CPU-bound"}
+        )
+        is False
+    )
+    out = capsys.readouterr().out
+    assert "'b': you said 'threads' — CPU-bound" in out
+    assert "1 of 2 right" in out
+    assert checks.check_answers(dict(expected), expected) is True
+
+
+def test_check_answers_rejects_non_dicts():
+    with pytest.raises(TypeError, match="answers must be a dict"):
+        checks.check_answers(["threads"], {"a": "threads"})
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: v.check_int("workers", 0, minimum=1),
+            ValueError,
+            "workers must be an int >= 1, got 0",
+        ),
+        (
+            lambda: v.check_int("workers", 2.0, minimum=1),
+            TypeError,
+            "workers must be an int",
+        ),
+        (lambda: v.check_int("workers", True), TypeError, "workers must be an int"),
+        (
+            lambda: v.check_int("size", 11, maximum=10),
+            ValueError,
+            "size must be an int <= 10",
+        ),
+        (
+            lambda: v.check_number("latency", -1, minimum=0),
+            ValueError,
+            "latency must be >= 0",
+        ),
+        (lambda: v.check_number("latency", "1"), TypeError, "latency must be a number"),
+        (lambda: v.check_number("latency", float("nan")), ValueError, "nan"),
+        (
+            lambda: v.check_choice("mode", "x", ("a", "b")),
+            ValueError,
+            "mode must be one of 'a', 'b'",
+        ),
+        (lambda: v.check_callable("task", 3), TypeError, "task must be callable"),
+    ],
+)
+def test_validators_name_the_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_validators_return_good_values():
+    assert v.check_int("n", 3, minimum=1) == 3
+    assert v.check_number("x", 2, minimum=0) == 2.0
+    assert v.check_choice("m", "a", "ab") == "a"
