@@ -34,6 +34,7 @@ BENCH = ROOT / "bench" / "results.md"
 
 BADGE_MARK = "<!-- conclab:badge -->"
 NAV_MARK = "<!-- conclab:nav -->"
+MAP_MARK = "<!-- conclab:map -->"
 SETUP_MARK = "# conclab:setup"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
@@ -66,10 +67,8 @@ def setup_source(repo: str) -> str:
         'if "google.colab" in sys.modules:\n'
         "    import subprocess\n"
         "\n"
-        "    subprocess.run(\n"
-        f'        [sys.executable, "-m", "pip", "install", "-q", "git+{repo}"],\n'
-        "        check=True,\n"
-        "    )"
+        f'    url = "git+{repo}"\n'
+        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)'
     )
 
 
@@ -124,12 +123,30 @@ def stamp_notebook(nb, repo: str, name: str, prev, nxt) -> None:
     nb.cells = cells
 
 
-def readme_table(repo: str, entries: list[tuple[str, str]]) -> str:
+def stamp_map(nb, repo: str, entries: list[tuple[str, str]]) -> None:
+    """Fill a cell marked MAP_MARK (the start-here notebook) with the table."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and has_mark(cell, MAP_MARK):
+            cell.source = f"{MAP_MARK}\n{readme_table(repo, entries, folder='')}"
+
+
+def readme_table(
+    repo: str, entries: list[tuple[str, str]], folder: str = "notebooks/"
+) -> str:
+    """The notebook table: number, linked title, Colab badge."""
     rows = ["| # | notebook | open |", "| --- | --- | --- |"]
     for name, head in entries:
         number = name[:2]
         label = re.sub(r"^\d\d\s*[—–-]\s*", "", head)
-        rows.append(f"| {number} | [{label}](notebooks/{name}) | {badge(repo, name)} |")
+        rows.append(f"| {number} | [{label}]({folder}{name}) | {badge(repo, name)} |")
+    binder = (
+        f"https://mybinder.org/v2/gh/{repo.removeprefix('https://github.com/')}/main"
+    )
+    rows.append("")
+    rows.append(
+        f"Or all of them in [Binder]({binder}?urlpath=lab/tree/notebooks) "
+        "(built from environment.yml)."
+    )
     return "\n".join(rows)
 
 
@@ -156,6 +173,7 @@ def main() -> int:
         prev = entries[i - 1] if i > 0 else None
         nxt = entries[i + 1] if i + 1 < len(entries) else None
         stamp_notebook(nb, repo, path.name, prev, nxt)
+        stamp_map(nb, repo, entries)
         if nbformat.writes(nb) != before:
             stale.append(str(path.relative_to(ROOT)))
             if not args.check:
