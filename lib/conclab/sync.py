@@ -1,3 +1,1086 @@
-"""Placeholder: being written."""
+"""Synchronisation done right: wait groups, condition variables, a bounded buffer.
 
-__all__: list[str] = []
+Introduced in ``07_condition_variables.ipynb`` (:class:`ConditionAccount`,
+:class:`BoundedBuffer`, :class:`SyncRecorder` and its timeline) and
+``08_wait_groups.ipynb`` (:class:`WaitGroup`, the notes' :class:`NotesWaitGroup`
+and the recursive directory search). Everything here uses threads only, so it
+behaves the same under every multiprocessing start method. Every blocking call
+takes a ``timeout`` so that no demo can hang.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from ._validate import check_callable, check_choice, check_int, check_number
+from .checks import check_answers, verdict
+
+__all__ = [
+    "BUFFER_KINDS",
+    "SEARCH_METHODS",
+    "BoundedBuffer",
+    "ConditionAccount",
+    "NotesWaitGroup",
+    "ProducerConsumerResult",
+    "RecordingCondition",
+    "SearchResult",
+    "SyncEvent",
+    "SyncRecorder",
+    "WaitGroup",
+    "check_count_files",
+    "check_gate",
+    "check_go_quiz",
+    "check_safe_account",
+    "compare_searches",
+    "missed_notify",
+    "notes_file_search",
+    "plot_search_comparison",
+    "plot_sync_timeline",
+    "producer_consumer",
+    "search_tree",
+    "stingy_spendy",
+    "stolen_wakeup",
+]
+
+
+def _check_timeout(value: float | None) -> float | None:
+    return None if value is None else check_number("timeout", value, minimum=0)
+
+
+# --------------------------------------------------------------------------
+# WaitGroup (08)
+# --------------------------------------------------------------------------
+
+
+class WaitGroup:
+    """Go's ``sync.WaitGroup`` in Python: a counter you can wait on.
+
+    ``add(n)`` raises the counter, ``done()`` lowers it by one, ``wait()``
+    blocks until it is zero (``wait(timeout)`` returns ``False`` if the time
+    ran out). A negative counter raises ``ValueError`` — Go panics with
+    ``sync: negative WaitGroup counter``. ``go(fn, *args)`` starts ``fn`` in a
+    thread and counts it, like Go 1.25's ``wg.Go``. All state lives in the
+    instance, guarded by one :class:`threading.Condition`. Introduced in
+    ``08_wait_groups.ipynb``.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._count = 0
+        self.errors: list[BaseException] = []
+
+    @property
+    def count(self) -> int:
+        """The counter now (for display; it may change at once)."""
+        with self._cond:
+            return self._count
+
+    def add(self, n: int = 1) -> None:
+        """Add ``n`` (may be negative) to the counter; wake waiters at zero."""
+        check_int("n", n)
+        with self._cond:
+            if self._count + n < 0:
+                raise ValueError("sync: negative WaitGroup counter")
+            self._count += n
+            if self._count == 0:
+                self._cond.notify_all()
+
+    def done(self) -> None:
+        """One task finished: lower the counter by one."""
+        self.add(-1)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the counter is zero; ``False`` if ``timeout`` ran out."""
+        timeout = _check_timeout(timeout)
+        with self._cond:
+            return self._cond.wait_for(lambda: self._count == 0, timeout)
+
+    def go(
+        self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> threading.Thread:
+        """Count one task, run ``fn(*args, **kwargs)`` in a new thread, return it.
+
+        ``done()`` is called in a ``finally``, so an exception in ``fn`` cannot
+        leave the counter stuck; the exception is kept in ``self.errors``
+        (and not printed), the way ``concurrent.futures`` keeps it in a Future.
+        """
+        check_callable("fn", fn)
+        self.add(1)
+
+        def run() -> None:
+            try:
+                fn(*args, **kwargs)
+            except BaseException as exc:  # kept for the caller, not printed
+                with self._cond:
+                    self.errors.append(exc)
+            finally:
+                self.done()
+
+        thread = threading.Thread(target=run, daemon=True)
+        try:
+            thread.start()
+        except BaseException:
+            self.done()
+            raise
+        return thread
+
+    def __repr__(self) -> str:
+        return f"<WaitGroup count={self.count}>"
+
+
+class NotesWaitGroup:
+    """The notes' WaitGroup, kept as written (comments translated).
+
+    Its state is declared on the *class*: ``cv`` is one Condition shared by
+    every wait group in the program, and ``wait_count = 0`` only becomes a
+    per-instance counter because the first ``self.wait_count += count``
+    creates an instance attribute. An extra ``done()`` is silently ignored
+    instead of being reported. The one change: ``wait`` accepts a
+    ``timeout`` (default ``None`` = as in the notes) so a notebook can never
+    hang on it. Introduced in ``08_wait_groups.ipynb``.
+    """
+
+    wait_count = 0  # count waiting threads
+    cv = threading.Condition()
+
+    def add(self, count: int) -> None:
+        # add thread
+        self.cv.acquire()
+        self.wait_count += count
+        self.cv.release()
+
+    def done(self) -> None:
+        self.cv.acquire()
+        if self.wait_count > 0:
+            self.wait_count -= 1
+        # check if all threads have finished
+        if self.wait_count == 0:
+            self.cv.notify_all()
+        self.cv.release()
+
+    def wait(self, timeout: float | None = None) -> None:
+        self.cv.acquire()
+        # wait threads to finish
+        while self.wait_count > 0:
+            if not self.cv.wait(timeout):  # conclab: timeout added, no hang
+                break
+        self.cv.release()
+
+
+# --------------------------------------------------------------------------
+# Recording who waits, who notifies, who wakes (07)
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncEvent:
+    """One thing a thread did: ``kind`` is wait/wake/timeout/notify/put/get/…
+
+    ``time`` is in seconds since the recorder started. Introduced in
+    ``07_condition_variables.ipynb``.
+    """
+
+    time: float
+    thread: str
+    kind: str
+    detail: str = ""
+
+
+class SyncRecorder:
+    """Collect :class:`SyncEvent` s from many threads on one clock.
+
+    ``recorder.condition(lock)`` makes a :class:`RecordingCondition` that logs
+    every wait, wake-up, timeout and notify into this recorder;
+    ``recorder.record(kind)`` logs anything else. Draw it with
+    :func:`plot_sync_timeline`. Introduced in ``07_condition_variables.ipynb``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._t0 = time.perf_counter()
+        self.events: list[SyncEvent] = []
+
+    def record(self, kind: str, detail: str = "") -> None:
+        """Log ``kind`` for the calling thread, now."""
+        event = SyncEvent(
+            time.perf_counter() - self._t0,
+            threading.current_thread().name,
+            kind,
+            detail,
+        )
+        with self._lock:
+            self.events.append(event)
+
+    def condition(
+        self, lock: Any = None, name: str = "condition"
+    ) -> RecordingCondition:
+        """A Condition (on ``lock``, default a new RLock) that logs into this."""
+        return RecordingCondition(lock, recorder=self, name=name)
+
+    def counts(self) -> dict[str, int]:
+        """How many events of each kind, e.g. ``{"wait": 3, "notify": 5}``."""
+        with self._lock:
+            return dict(Counter(e.kind for e in self.events))
+
+    def threads(self) -> list[str]:
+        """Thread names in order of first appearance."""
+        with self._lock:
+            return list(dict.fromkeys(e.thread for e in self.events))
+
+    def waits(self) -> list[tuple[str, float, float, str]]:
+        """Waiting intervals: (thread, start, end, "wake" or "timeout")."""
+        with self._lock:
+            events = list(self.events)
+        open_: dict[str, float] = {}
+        out = []
+        for e in events:
+            if e.kind == "wait":
+                open_[e.thread] = e.time
+            elif e.kind in ("wake", "timeout") and e.thread in open_:
+                out.append((e.thread, open_.pop(e.thread), e.time, e.kind))
+        return out
+
+
+class RecordingCondition(threading.Condition):
+    """A :class:`threading.Condition` that logs wait/wake/timeout/notify.
+
+    Behaves exactly like ``threading.Condition`` (it is one); ``wait_for``
+    uses the logging ``wait``. Introduced in ``07_condition_variables.ipynb``.
+    """
+
+    def __init__(
+        self,
+        lock: Any = None,
+        *,
+        recorder: SyncRecorder,
+        name: str = "condition",
+    ) -> None:
+        super().__init__(lock)
+        self.recorder = recorder
+        self.name = name
+        self._in_notify_all = False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if not self._is_owned():
+            raise RuntimeError("cannot wait on un-acquired lock")
+        self.recorder.record("wait", self.name)
+        woken = super().wait(timeout)
+        self.recorder.record("wake" if woken else "timeout", self.name)
+        return woken
+
+    def notify(self, n: int = 1) -> None:
+        super().notify(n)
+        if not self._in_notify_all:
+            self.recorder.record("notify", self.name)
+
+    def notify_all(self) -> None:
+        self._in_notify_all = True
+        try:
+            super().notify_all()
+        finally:
+            self._in_notify_all = False
+        self.recorder.record("notify_all", self.name)
+
+
+_KIND_STYLE = {  # kind: (marker, color, legend, vertical offset in the row)
+    "notify": ("v", "black", "notify", -0.42),
+    "notify_all": ("v", "tab:purple", "notify_all", -0.42),
+    "put": ("|", "tab:green", "put", 0.0),
+    "get": ("|", "tab:blue", "get", 0.0),
+    "deposit": ("|", "tab:green", "deposit", 0.0),
+    "withdraw": ("|", "tab:blue", "withdraw", 0.0),
+}
+
+
+def plot_sync_timeline(
+    recorder: SyncRecorder,
+    title: str = "",
+    capacity: int | None = None,
+    order: Iterable[str] = ("producer", "stingy", "spendy"),
+) -> Figure:
+    """Draw who waited (bars), who notified (triangles), puts and gets (ticks).
+
+    One row per thread; an orange bar runs from ``wait`` to the wake-up, a red
+    one ends in a timeout. With ``capacity`` a second panel shows the buffer
+    size over time (from the put/get events) under the capacity line. Rows
+    named in ``order`` come first, the others follow in order of appearance.
+    Returns
+    the Figure (show it with ``lab.show``). Introduced in
+    ``07_condition_variables.ipynb``.
+    """
+    if not isinstance(recorder, SyncRecorder):
+        raise TypeError(
+            f"recorder must be a SyncRecorder, got {type(recorder).__name__}"
+        )
+    if capacity is not None:
+        check_int("capacity", capacity, minimum=1)
+    seen, order = recorder.threads(), tuple(order)
+    threads = [n for n in order if n in seen] + [n for n in seen if n not in order]
+    height = 0.8 + 0.55 * max(2, len(threads))
+    if capacity is None:
+        fig = Figure(figsize=(9, height))
+        ax = fig.add_subplot()
+    else:
+        fig = Figure(figsize=(9, height + 1.6))
+        ax, ax_size = fig.subplots(
+            2, 1, sharex=True, gridspec_kw={"height_ratios": [height, 1.6]}
+        )
+    row = {name: i for i, name in enumerate(threads)}
+    labelled: set[str] = set()
+
+    def label(key: str) -> str:
+        if key in labelled:
+            return "_nolegend_"
+        labelled.add(key)
+        return key
+
+    for thread, start, end, how in recorder.waits():
+        color = "tab:orange" if how == "wake" else "tab:red"
+        key = "waiting → woken" if how == "wake" else "waiting → timed out"
+        ax.broken_barh(
+            [(start * 1e3, max((end - start) * 1e3, 0.05))],
+            (row[thread] - 0.25, 0.5),
+            color=color,
+            label=label(key),
+        )
+    with recorder._lock:
+        events = list(recorder.events)
+    for kind, (marker, color, name, dy) in _KIND_STYLE.items():
+        chosen = [e for e in events if e.kind == kind]
+        if chosen:
+            ax.scatter(
+                [e.time * 1e3 for e in chosen],
+                [row[e.thread] + dy for e in chosen],
+                marker=marker,
+                color=color,
+                s=28 if dy else 90,
+                label=label(name),
+                zorder=3,
+            )
+    ax.set_yticks(range(len(threads)))
+    ax.set_yticklabels(threads)
+    ax.set_ylim(len(threads) - 0.45, -0.65)
+    ax.set_title(title or "who waits, who notifies, who wakes")
+    if labelled:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    if capacity is None:
+        ax.set_xlabel("time (ms)")
+    else:
+        times, sizes, size = [0.0], [0], 0
+        for e in events:
+            if e.kind in ("put", "get"):
+                size += 1 if e.kind == "put" else -1
+                times.append(e.time * 1e3)
+                sizes.append(size)
+        ax_size.step(times, sizes, where="post", color="tab:gray")
+        ax_size.axhline(capacity, color="tab:red", linestyle="--", label="capacity")
+        ax_size.set_ylim(-0.3, capacity + 0.8)
+        ax_size.set_ylabel("in buffer")
+        ax_size.set_xlabel("time (ms)")
+        ax_size.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------
+# The stingy/spendy account on a Condition (07)
+# --------------------------------------------------------------------------
+
+
+class ConditionAccount:
+    """A balance that never goes negative: ``withdraw`` waits for money.
+
+    ``deposit(amount)`` adds and notifies; ``withdraw(amount, timeout)`` waits
+    with ``wait_for`` (a ``while`` loop inside) until the balance allows it,
+    then takes the money and returns ``True`` — or returns ``False`` when the
+    timeout runs out. ``min_balance`` is the lowest balance ever stored,
+    ``waits`` how many withdrawals had to wait. The notes' stingy/spendy,
+    fixed. Introduced in ``07_condition_variables.ipynb``.
+    """
+
+    def __init__(self, balance: int = 100, recorder: SyncRecorder | None = None):
+        check_int("balance", balance, minimum=0)
+        self.recorder = recorder
+        self.cond: threading.Condition = (
+            recorder.condition(name="money") if recorder else threading.Condition()
+        )
+        self.balance = balance
+        self.min_balance = balance
+        self.waits = 0
+
+    def deposit(self, amount: int) -> None:
+        """Add ``amount`` and wake the waiters (they re-check the balance)."""
+        check_int("amount", amount, minimum=1)
+        with self.cond:
+            self.balance += amount
+            if self.recorder:
+                self.recorder.record("deposit")
+            self.cond.notify_all()
+
+    def withdraw(self, amount: int, timeout: float | None = None) -> bool:
+        """Wait until ``balance >= amount``, then take it; ``False`` on timeout."""
+        check_int("amount", amount, minimum=1)
+        timeout = _check_timeout(timeout)
+        with self.cond:
+            if self.balance < amount:
+                self.waits += 1
+            if not self.cond.wait_for(lambda: self.balance >= amount, timeout):
+                return False
+            self.balance -= amount
+            self.min_balance = min(self.min_balance, self.balance)
+            if self.recorder:
+                self.recorder.record("withdraw")
+            return True
+
+
+def stingy_spendy(
+    deposits: int = 20_000,
+    deposit: int = 10,
+    withdrawals: int = 10_000,
+    withdrawal: int = 20,
+    balance: int = 100,
+    timeout: float = 10.0,
+) -> dict[str, Any]:
+    """The notes' stingy (deposits) and spendy (withdrawals) on a Condition.
+
+    Runs one thread of each, joins both (with ``timeout``) and returns
+    ``{"final", "expected", "min_balance", "waits", "failed", "finished"}``.
+    The notes used 1,000,000 × +10 and 500,000 × −20; the defaults are 50×
+    smaller, same ratio, so the final balance is again the starting 100.
+    Introduced in ``07_condition_variables.ipynb``.
+    """
+    check_int("deposits", deposits, minimum=0)
+    check_int("deposit", deposit, minimum=1)
+    check_int("withdrawals", withdrawals, minimum=0)
+    check_int("withdrawal", withdrawal, minimum=1)
+    check_number("timeout", timeout, minimum=0)
+    account = ConditionAccount(balance)
+    failed = [0]
+
+    def stingy() -> None:
+        for _ in range(deposits):
+            account.deposit(deposit)
+
+    def spendy() -> None:
+        for _ in range(withdrawals):
+            if not account.withdraw(withdrawal, timeout=timeout):
+                failed[0] += 1
+                return
+
+    threads = [  # spendy first: it soon finds the account short and waits
+        threading.Thread(target=spendy, name="spendy", daemon=True),
+        threading.Thread(target=stingy, name="stingy", daemon=True),
+    ]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    return {
+        "final": account.balance,
+        "expected": balance + deposits * deposit - withdrawals * withdrawal,
+        "min_balance": account.min_balance,
+        "waits": account.waits,
+        "failed": failed[0],
+        "finished": not any(t.is_alive() for t in threads),
+    }
+
+
+def stolen_wakeup(
+    account_class: type | None = None, amount: int = 20, timeout: float = 0.5
+) -> dict[str, Any]:
+    """Two spenders wait on an empty account; one deposit of ``amount`` arrives.
+
+    ``account_class`` (default :class:`ConditionAccount`) is called with the
+    starting balance 0 and must give ``balance``, ``cond`` (its Condition),
+    ``deposit(amount)`` and ``withdraw(amount, timeout)`` → bool. Both
+    spenders are parked inside ``cond.wait`` before the deposit — no sleeps:
+    each one signals while it still holds the lock, and the lock only comes
+    free inside ``wait`` — then ``deposit`` calls ``notify_all``: both wake,
+    only one may spend. With an ``if`` around ``wait`` both spend and the
+    balance goes to −``amount``. Returns ``{"balance", "spent", "timed_out",
+    "finished"}``. Introduced in ``07_condition_variables.ipynb``.
+    """
+    account_class = account_class or ConditionAccount
+    check_callable("account_class", account_class)
+    check_int("amount", amount, minimum=1)
+    check_number("timeout", timeout, minimum=0.01)
+    account = account_class(0)
+    for attr in ("cond", "deposit", "withdraw"):
+        if not hasattr(account, attr):
+            raise TypeError(f"account_class must give objects with .{attr}")
+    cond = account.cond
+    real_wait = cond.wait
+    entering = threading.Semaphore(0)
+
+    def wait_and_tell(t: float | None = None) -> bool:
+        entering.release()  # still holding the lock here
+        return real_wait(t)
+
+    results: list[Any] = ["not finished", "not finished"]
+
+    def spender(i: int) -> None:
+        results[i] = account.withdraw(amount, timeout)
+
+    threads = [
+        threading.Thread(target=spender, args=(i,), name=f"spender-{i}", daemon=True)
+        for i in range(2)
+    ]
+    cond.wait = wait_and_tell  # type: ignore[method-assign]
+    try:
+        for t in threads:
+            t.start()
+        parked = all(entering.acquire(timeout=timeout) for _ in range(2))
+        with cond:  # free only once both spenders are inside wait
+            pass
+    finally:
+        cond.wait = real_wait  # type: ignore[method-assign]
+    account.deposit(amount)
+    for t in threads:
+        t.join(timeout * 4)
+    return {
+        "balance": account.balance,
+        "spent": sum(r is not False and r != "not finished" for r in results),
+        "timed_out": sum(r is False for r in results),
+        "finished": parked and not any(t.is_alive() for t in threads),
+    }
+
+
+# --------------------------------------------------------------------------
+# Lost wake-up (07)
+# --------------------------------------------------------------------------
+
+
+def missed_notify(fixed: bool = False, timeout: float = 0.5) -> dict[str, Any]:
+    """Notify before the waiter waits: the notification is lost.
+
+    A Condition keeps no memory: ``notify()`` with nobody waiting does
+    nothing. The waiter is held at an Event until the notify has happened
+    (deterministic, no sleeps). Unfixed, it calls ``wait(timeout)`` and gets
+    ``False`` after ``timeout``. Fixed, the notifier also sets a flag under
+    the lock and the waiter uses ``wait_for(lambda: ready, timeout)``, which
+    checks the flag first and returns ``True`` at once. Returns
+    ``{"woken", "seconds"}``. Introduced in ``07_condition_variables.ipynb``.
+    """
+    check_number("timeout", timeout, minimum=0)
+    cond = threading.Condition()
+    state = {"ready": False}
+    notified = threading.Event()
+    out: dict[str, Any] = {}
+
+    def waiter() -> None:
+        notified.wait(timeout * 4)  # let the notify happen first
+        start = time.perf_counter()
+        with cond:
+            if fixed:
+                out["woken"] = cond.wait_for(lambda: state["ready"], timeout)
+            else:
+                out["woken"] = cond.wait(timeout)
+        out["seconds"] = time.perf_counter() - start
+
+    t = threading.Thread(target=waiter, name="waiter", daemon=True)
+    t.start()
+    with cond:
+        state["ready"] = True
+        cond.notify()
+    notified.set()
+    t.join(timeout * 4 + 1)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Bounded buffer (07)
+# --------------------------------------------------------------------------
+
+
+class BoundedBuffer:
+    """A FIFO of at most ``capacity`` items built on two Conditions, one lock.
+
+    ``put(item, timeout)`` waits while full, ``get(timeout)`` waits while
+    empty; on timeout they raise ``queue.Full`` / ``queue.Empty`` like
+    ``queue.Queue`` (which is built the same way and what to use in
+    practice). ``max_size`` is the largest size ever reached. Introduced in
+    ``07_condition_variables.ipynb``.
+    """
+
+    def __init__(self, capacity: int, recorder: SyncRecorder | None = None):
+        self.capacity = check_int("capacity", capacity, minimum=1)
+        self.recorder = recorder
+        lock = threading.Lock()
+        if recorder is not None:
+            self.not_full: threading.Condition = recorder.condition(lock, "not_full")
+            self.not_empty: threading.Condition = recorder.condition(lock, "not_empty")
+        else:
+            self.not_full = threading.Condition(lock)
+            self.not_empty = threading.Condition(lock)
+        self._items: deque[Any] = deque()
+        self.max_size = 0
+
+    def put(self, item: Any, timeout: float | None = None) -> None:
+        """Append ``item``, waiting while the buffer is full."""
+        timeout = _check_timeout(timeout)
+        with self.not_full:
+            if not self.not_full.wait_for(
+                lambda: len(self._items) < self.capacity, timeout
+            ):
+                raise queue.Full
+            self._items.append(item)
+            self.max_size = max(self.max_size, len(self._items))
+            if self.recorder:
+                self.recorder.record("put")
+            self.not_empty.notify()
+
+    def get(self, timeout: float | None = None) -> Any:
+        """Remove and return the oldest item, waiting while empty."""
+        timeout = _check_timeout(timeout)
+        with self.not_empty:
+            if not self.not_empty.wait_for(lambda: len(self._items) > 0, timeout):
+                raise queue.Empty
+            item = self._items.popleft()
+            if self.recorder:
+                self.recorder.record("get")
+            self.not_full.notify()
+            return item
+
+    def __len__(self) -> int:
+        with self.not_full:
+            return len(self._items)
+
+
+BUFFER_KINDS = ("condition", "queue")
+
+
+@dataclass
+class ProducerConsumerResult:
+    """What :func:`producer_consumer` saw. Introduced in ``07``."""
+
+    kind: str
+    capacity: int
+    produced: list[Any]
+    consumed: list[Any]
+    max_size: int
+    seconds: float
+    finished: bool
+    recorder: SyncRecorder | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """Every item arrived once, in order, and the capacity held."""
+        return (
+            self.finished
+            and self.consumed == self.produced
+            and self.max_size <= self.capacity
+        )
+
+
+_STOP = object()
+
+
+def producer_consumer(
+    items: int = 30,
+    capacity: int = 3,
+    produce_time: float = 0.0,
+    consume_time: float = 0.0,
+    kind: str = "condition",
+    consumers: int = 1,
+    record: bool = False,
+    timeout: float = 10.0,
+) -> ProducerConsumerResult:
+    """One producer puts ``items`` numbers, ``consumers`` threads get them.
+
+    ``produce_time`` / ``consume_time`` are seconds of pretend work per item
+    (a sleep: it stands for work, never for synchronisation). ``kind`` is
+    ``"condition"`` (:class:`BoundedBuffer`) or ``"queue"``
+    (``queue.Queue(maxsize=capacity)``). With ``record=True`` (condition
+    only) the result holds a :class:`SyncRecorder` to draw with
+    :func:`plot_sync_timeline`. Introduced in ``07_condition_variables.ipynb``.
+    """
+    check_int("items", items, minimum=0, maximum=100_000)
+    check_int("capacity", capacity, minimum=1)
+    check_number("produce_time", produce_time, minimum=0, maximum=1)
+    check_number("consume_time", consume_time, minimum=0, maximum=1)
+    check_choice("kind", kind, BUFFER_KINDS)
+    check_int("consumers", consumers, minimum=1, maximum=64)
+    check_number("timeout", timeout, minimum=0)
+    recorder = SyncRecorder() if record and kind == "condition" else None
+    if kind == "condition":
+        buf: Any = BoundedBuffer(capacity, recorder)
+    else:
+        buf = queue.Queue(maxsize=capacity)
+    sizes = [0]
+    produced = list(range(items))
+    consumed: list[Any] = []
+    consumed_lock = threading.Lock()
+
+    def producer() -> None:
+        for item in [*produced, *([_STOP] * consumers)]:
+            if item is not _STOP and produce_time:
+                time.sleep(produce_time)
+            buf.put(item, timeout=timeout)
+            if kind == "queue":
+                sizes[0] = max(sizes[0], buf.qsize())
+
+    def consumer() -> None:
+        while True:
+            item = buf.get(timeout=timeout)
+            if item is _STOP:
+                return
+            with consumed_lock:
+                consumed.append(item)
+            if consume_time:
+                time.sleep(consume_time)
+
+    threads = [threading.Thread(target=producer, name="producer", daemon=True)]
+    threads += [
+        threading.Thread(
+            target=consumer,
+            name="consumer" if consumers == 1 else f"consumer-{i}",
+            daemon=True,
+        )
+        for i in range(consumers)
+    ]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    seconds = time.perf_counter() - start
+    if consumers > 1:
+        consumed.sort()
+    return ProducerConsumerResult(
+        kind=kind,
+        capacity=capacity,
+        produced=produced,
+        consumed=consumed,
+        max_size=buf.max_size if kind == "condition" else sizes[0],
+        seconds=seconds,
+        finished=not any(t.is_alive() for t in threads),
+        recorder=recorder,
+    )
+
+
+# --------------------------------------------------------------------------
+# Recursive directory search (08)
+# --------------------------------------------------------------------------
+
+SEARCH_METHODS = ("waitgroup", "join", "pool", "sequential")
+
+
+@dataclass
+class SearchResult:
+    """Matches (relative paths, sorted), threads used, seconds. ``08``."""
+
+    method: str
+    matches: list[str]
+    threads: int
+    seconds: float
+    finished: bool = True
+
+
+def _relative(paths: Iterable[str], root: str) -> list[str]:
+    return sorted(os.path.relpath(p, root).replace(os.sep, "/") for p in paths)
+
+
+def notes_file_search(
+    root: str, filename: str, wait_group: Any, matches: list[str], mutex: Any
+) -> None:
+    """The notes' wait-group search, as written (minus its print of each path).
+
+    Note ``t = Thread(...).start()``: ``t`` is ``None``. Introduced in
+    ``08_wait_groups.ipynb``.
+    """
+    for file in os.listdir(root):
+        full_path = os.path.join(root, file)
+        if filename in file:
+            mutex.acquire()
+            matches.append(full_path)
+            mutex.release()
+        if os.path.isdir(full_path):
+            # add thread to group
+            wait_group.add(1)
+            t = threading.Thread(  # noqa: F841 (the notes' bug: t is None)
+                target=notes_file_search,
+                args=([full_path, filename, wait_group, matches, mutex]),
+            ).start()
+    # send signal to notify to waiters that the process was finished
+    wait_group.done()
+
+
+def search_tree(
+    root: str | os.PathLike[str],
+    filename: str,
+    method: str = "waitgroup",
+    workers: int = 4,
+    timeout: float = 10.0,
+) -> SearchResult:
+    """Find files whose name contains ``filename`` under ``root``.
+
+    ``method``: ``"waitgroup"`` (a thread per directory, counted by a
+    :class:`WaitGroup` with ``go``), ``"join"`` (a thread per directory, each
+    joins its children), ``"pool"`` (``workers`` pool threads, the caller
+    submits one task per directory as they are found and uses
+    ``concurrent.futures.wait``), ``"sequential"`` (``os.walk``). Matches are
+    returned relative to ``root``, sorted. Introduced in
+    ``08_wait_groups.ipynb``.
+    """
+    root = os.fspath(root)
+    if not os.path.isdir(root):
+        raise ValueError("root must be an existing directory")
+    if not isinstance(filename, str) or not filename:
+        raise ValueError("filename must be a non-empty str")
+    check_choice("method", method, SEARCH_METHODS)
+    check_int("workers", workers, minimum=1, maximum=256)
+    check_number("timeout", timeout, minimum=0)
+    matches: list[str] = []
+    lock = threading.Lock()
+    threads = [0]
+
+    def scan(directory: str) -> list[str]:
+        """Record the matches in ``directory``; return its subdirectories."""
+        subdirs = []
+        with os.scandir(directory) as it:
+            for entry in it:
+                if filename in entry.name:
+                    with lock:
+                        matches.append(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    subdirs.append(entry.path)
+        return subdirs
+
+    start = time.perf_counter()
+    finished = True
+    if method == "sequential":
+        for dirpath, dirnames, filenames in os.walk(root):
+            matches += [
+                os.path.join(dirpath, n) for n in dirnames + filenames if filename in n
+            ]
+    elif method == "waitgroup":
+        wg = WaitGroup()
+
+        def search(directory: str) -> None:
+            for sub in scan(directory):
+                with lock:
+                    threads[0] += 1
+                wg.go(search, sub)
+
+        threads[0] = 1
+        wg.go(search, root)
+        finished = wg.wait(timeout)
+        if wg.errors:
+            raise wg.errors[0]
+    elif method == "join":
+
+        def search_join(directory: str) -> None:
+            children = []
+            for sub in scan(directory):
+                t = threading.Thread(target=search_join, args=(sub,), daemon=True)
+                t.start()
+                children.append(t)
+            with lock:
+                threads[0] += len(children)
+            for t in children:
+                t.join(timeout)
+
+        first = threading.Thread(target=search_join, args=(root,), daemon=True)
+        threads[0] = 1
+        first.start()
+        first.join(timeout)
+        finished = not first.is_alive()
+    else:  # pool
+        threads[0] = workers
+        deadline = time.monotonic() + timeout
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pending = {pool.submit(scan, root)}
+            while pending and time.monotonic() < deadline:
+                done, pending = futures_wait(
+                    pending,
+                    timeout=max(0.0, deadline - time.monotonic()),
+                    return_when="FIRST_COMPLETED",
+                )
+                for fut in done:
+                    pending |= {pool.submit(scan, sub) for sub in fut.result()}
+            finished = not pending
+            for fut in pending:
+                fut.cancel()
+    seconds = time.perf_counter() - start
+    with lock:
+        found = _relative(matches, root)
+    return SearchResult(method, found, threads[0], seconds, finished)
+
+
+def compare_searches(
+    root: str | os.PathLike[str],
+    filename: str,
+    methods: Iterable[str] = SEARCH_METHODS,
+    workers: int = 4,
+    repeat: int = 1,
+) -> list[SearchResult]:
+    """Run :func:`search_tree` with each method (best of ``repeat``). ``08``."""
+    check_int("repeat", repeat, minimum=1, maximum=20)
+    out = []
+    for method in methods:
+        runs = [
+            search_tree(root, filename, method, workers=workers) for _ in range(repeat)
+        ]
+        out.append(min(runs, key=lambda r: r.seconds))
+    return out
+
+
+def plot_search_comparison(results: list[SearchResult], title: str = "") -> Figure:
+    """Two bar charts: seconds and threads per search method. ``08``."""
+    if not results:
+        raise ValueError("results must not be empty")
+    fig = Figure(figsize=(9, 3.2))
+    ax_t, ax_n = fig.subplots(1, 2)
+    names = [r.method for r in results]
+    colors = ["tab:blue", "tab:orange", "tab:green", "tab:gray"][: len(names)]
+    ax_t.bar(names, [r.seconds * 1e3 for r in results], color=colors)
+    ax_t.set_ylabel("time (ms)")
+    ax_t.set_title("wall time")
+    ax_n.bar(names, [r.threads for r in results], color=colors)
+    ax_n.set_ylabel("threads started")
+    ax_n.set_title("threads")
+    for ax in (ax_t, ax_n):
+        ax.tick_params(axis="x", labelrotation=15)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------
+# Exercise checkers
+# --------------------------------------------------------------------------
+
+
+def check_safe_account(account_class: type) -> bool:
+    """07 exercise: the account must survive a stolen wake-up.
+
+    Two spenders of 20 wait on an empty account; one deposit of 20 wakes
+    both. Correct: the balance never goes below 0, one spender gets the
+    money, the other's ``withdraw(20, timeout)`` returns ``False``.
+    """
+    check_callable("account_class", account_class)
+    try:
+        r = stolen_wakeup(account_class, amount=20, timeout=0.3)
+    except Exception as exc:  # report, don't crash the notebook
+        return verdict(False, "", f"the account raised {type(exc).__name__}: {exc}")
+    if not r["finished"]:
+        return verdict(
+            False,
+            "",
+            "a spender is still waiting: did withdraw pass its timeout to wait?",
+        )
+    return verdict(
+        r["balance"] == 0 and r["spent"] == 1 and r["timed_out"] == 1,
+        "one spender got the 20, the other re-checked, waited and timed out; "
+        "the balance never went negative.",
+        f"the balance ended at {r['balance']}: after a wake-up, check the "
+        "balance again (a while loop or wait_for), another thread may have "
+        "spent the money first.",
+    )
+
+
+def check_gate(gate_class: type, timeout: float = 0.3) -> bool:
+    """07 exercise: a gate that stays open even if opened before anyone waits.
+
+    ``gate_class()`` must have ``open()`` and ``wait(timeout) -> bool``.
+    Checks: open-then-wait returns ``True`` at once (no lost wake-up),
+    wait-then-open (from another thread) returns ``True``, a gate never
+    opened returns ``False`` after the timeout.
+    """
+    check_callable("gate_class", gate_class)
+    try:
+        early = gate_class()
+        early.open()
+        start = time.perf_counter()
+        first = early.wait(timeout)
+        quick = time.perf_counter() - start < timeout / 2
+        late = gate_class()
+        started = threading.Event()
+        got: list[Any] = []
+
+        def waiter() -> None:
+            started.set()
+            got.append(late.wait(timeout * 10))
+
+        t = threading.Thread(target=waiter, daemon=True)
+        t.start()
+        started.wait(timeout)
+        late.open()
+        t.join(timeout * 10)
+        closed = gate_class().wait(timeout / 3)
+    except Exception as exc:
+        return verdict(False, "", f"the gate raised {type(exc).__name__}: {exc}")
+    if not (first is True and quick):
+        return verdict(
+            False,
+            "",
+            "open() before wait() was lost: wait() timed out. Remember the "
+            "state in a flag and wait with wait_for(lambda: self.is_open, ...).",
+        )
+    if got != [True]:
+        return verdict(False, "", "a thread waiting before open() was not woken.")
+    if closed is not False:
+        return verdict(False, "", "wait() on a closed gate must return False.")
+    return verdict(
+        True,
+        "the flag remembers open(), so no wake-up can be lost; waiters wake, "
+        "and a closed gate times out with False.",
+        "",
+    )
+
+
+def check_count_files(count_files: Callable[[str], int], root: Any) -> bool:
+    """08 exercise: ``count_files(root)`` must count every regular file."""
+    check_callable("count_files", count_files)
+    root = os.fspath(root)
+    truth = sum(len(files) for _, _, files in os.walk(root))
+    try:
+        got = count_files(root)
+    except Exception as exc:
+        return verdict(False, "", f"count_files raised {type(exc).__name__}: {exc}")
+    return verdict(
+        got == truth,
+        f"{got} files, the same as os.walk finds.",
+        f"you counted {got!r}, os.walk finds {truth}. Count under a lock, "
+        "start one wg.go per directory and wg.wait(timeout) before returning.",
+    )
+
+
+_GO_QUIZ = {
+    "wg.Add(1)": "wg.add(1)",
+    "wg.Done()": "wg.done()",
+    "wg.Wait()": "wg.wait(timeout)",
+    "wg.Go(f)": "wg.go(f)",
+    "counter goes negative": "ValueError",
+    "all N threads meet, then all go on": "threading.Barrier",
+    "wait for N pool tasks": "concurrent.futures.wait",
+}
+
+
+def check_go_quiz(answers: dict[str, str]) -> bool:
+    """08 exercise: map Go's WaitGroup vocabulary to Python."""
+    return check_answers(
+        answers,
+        _GO_QUIZ,
+        {
+            "wg.Wait()": "Python's wait takes a timeout; use it",
+            "counter goes negative": "Go panics; our WaitGroup raises",
+            "all N threads meet, then all go on": "a rendezvous, reusable",
+            "wait for N pool tasks": "futures, not a counter",
+        },
+        name="answers",
+    )

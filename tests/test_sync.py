@@ -1,0 +1,569 @@
+"""Tests of conclab.sync: WaitGroup, condition helpers, bounded buffer, searches.
+
+No sleeps as synchronisation: Events, Barriers and the primitives' own
+timeouts make every ordering deterministic. Timeouts are generous upper
+bounds, never timing assertions.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from pathlib import Path
+
+import pytest
+
+import conclab as lab
+from conclab import sync
+
+LONG = 10.0  # an upper bound that is never reached when the code is right
+
+
+# ---------------------------------------------------------------- WaitGroup
+
+
+def test_waitgroup_basic_add_done_wait():
+    wg = lab.WaitGroup()
+    assert wg.wait(timeout=0) is True  # nothing to wait for
+    wg.add(2)
+    assert wg.count == 2
+    assert wg.wait(timeout=0.01) is False
+    wg.done()
+    wg.done()
+    assert wg.count == 0
+    assert wg.wait(timeout=0) is True
+
+
+def test_waitgroup_negative_counter_raises_like_go():
+    wg = lab.WaitGroup()
+    with pytest.raises(ValueError, match="sync: negative WaitGroup counter"):
+        wg.done()
+    wg.add(1)
+    with pytest.raises(ValueError, match="negative WaitGroup counter"):
+        wg.add(-2)
+    assert wg.count == 1  # the failed add changed nothing
+
+
+def test_waitgroup_wait_timeout_returns_false():
+    wg = lab.WaitGroup()
+    wg.add(1)
+    assert wg.wait(timeout=0.05) is False
+    assert wg.count == 1
+
+
+def test_waitgroup_wakes_all_waiters():
+    wg = lab.WaitGroup()
+    wg.add(1)
+    results = []
+    ready = threading.Barrier(4)
+
+    def waiter():
+        ready.wait(LONG)
+        results.append(wg.wait(LONG))
+
+    threads = [threading.Thread(target=waiter) for _ in range(3)]
+    for t in threads:
+        t.start()
+    ready.wait(LONG)
+    wg.done()
+    for t in threads:
+        t.join(LONG)
+    assert results == [True, True, True]
+
+
+def test_waitgroup_stress_200_threads_add_done():
+    wg = lab.WaitGroup()
+    gate = threading.Event()
+    n = 200
+    wg.add(n)
+
+    def worker():
+        gate.wait(LONG)
+        wg.done()
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    assert wg.wait(timeout=0.01) is False  # all blocked at the gate
+    gate.set()
+    assert wg.wait(timeout=LONG) is True
+    for t in threads:
+        t.join(LONG)
+    assert wg.count == 0
+
+
+def test_waitgroup_stress_concurrent_add_and_done():
+    wg = lab.WaitGroup()
+    start = threading.Barrier(50)
+
+    def worker():
+        start.wait(LONG)
+        for _ in range(200):
+            wg.add(1)
+            wg.done()
+
+    threads = [threading.Thread(target=worker) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(LONG)
+    assert wg.count == 0
+    assert wg.wait(timeout=0) is True
+
+
+def test_two_waitgroups_at_once_are_independent():
+    a, b = lab.WaitGroup(), lab.WaitGroup()
+    gate_a, gate_b = threading.Event(), threading.Event()
+    for _ in range(5):
+        a.go(gate_a.wait, LONG)
+        b.go(gate_b.wait, LONG)
+    assert (a.count, b.count) == (5, 5)
+    gate_a.set()
+    assert a.wait(LONG) is True
+    assert b.wait(timeout=0.01) is False  # b's tasks still blocked
+    assert b.count == 5
+    gate_b.set()
+    assert b.wait(LONG) is True
+
+
+def test_go_counts_and_runs_with_arguments():
+    wg = lab.WaitGroup()
+    out = []
+    lock = threading.Lock()
+    gate = threading.Event()
+
+    def task(x, y=0):
+        gate.wait(LONG)
+        with lock:
+            out.append(x + y)
+
+    threads = [wg.go(task, i, y=100) for i in range(20)]
+    assert all(isinstance(t, threading.Thread) for t in threads)
+    assert wg.count == 20
+    gate.set()
+    assert wg.wait(LONG)
+    assert sorted(out) == [i + 100 for i in range(20)]
+
+
+def test_go_counts_down_even_when_the_task_raises():
+    wg = lab.WaitGroup()
+
+    def boom():
+        raise RuntimeError("bad task")
+
+    wg.go(boom)
+    assert wg.wait(LONG) is True
+    assert len(wg.errors) == 1
+    assert isinstance(wg.errors[0], RuntimeError)
+
+
+def test_waitgroup_validates_arguments():
+    wg = lab.WaitGroup()
+    with pytest.raises(TypeError, match="n must be an int"):
+        wg.add(1.5)
+    with pytest.raises(ValueError, match="timeout"):
+        wg.wait(timeout=-1)
+    with pytest.raises(TypeError, match="fn must be callable"):
+        wg.go(42)
+    assert wg.count == 0
+
+
+def test_waitgroup_state_is_per_instance():
+    a, b = lab.WaitGroup(), lab.WaitGroup()
+    a.add(3)
+    assert b.count == 0
+    assert a._cond is not b._cond
+
+
+# ------------------------------------------------------ the notes' version
+
+
+def test_notes_waitgroup_shares_its_condition_between_instances():
+    a, b = lab.NotesWaitGroup(), lab.NotesWaitGroup()
+    assert a.cv is b.cv  # class attribute: one lock for every group
+    a.add(1)
+    # += created an instance attribute: the counters are not shared ...
+    assert (a.wait_count, b.wait_count, lab.NotesWaitGroup.wait_count) == (1, 0, 0)
+    # ... but the one Condition is: while group a's lock is held, group b
+    # cannot even add.
+    added = threading.Event()
+
+    def add_to_b():
+        b.add(1)
+        added.set()
+
+    with a.cv:
+        t = threading.Thread(target=add_to_b)
+        t.start()
+        assert not added.wait(0.05)
+    assert added.wait(LONG)
+    t.join(LONG)
+    a.done()
+    b.done()
+
+
+def test_notes_waitgroup_ignores_extra_done():
+    wg = lab.NotesWaitGroup()
+    wg.add(1)
+    wg.done()
+    wg.done()  # silently ignored: a bug hides
+    assert wg.wait_count == 0
+
+
+def test_notes_waitgroup_wait_timeout_does_not_hang():
+    wg = lab.NotesWaitGroup()
+    wg.add(1)
+    wg.wait(timeout=0.02)
+    assert wg.wait_count == 1
+    wg.done()
+
+
+# -------------------------------------------------------- condition account
+
+
+def test_condition_account_never_negative_and_final_right():
+    r = lab.stingy_spendy(deposits=5000, withdrawals=2500)
+    assert r["finished"]
+    assert r["failed"] == 0
+    assert r["min_balance"] >= 0
+    assert r["final"] == r["expected"] == 100
+
+
+def test_condition_account_withdraw_times_out():
+    acc = lab.ConditionAccount(10)
+    assert acc.withdraw(20, timeout=0.02) is False
+    assert acc.balance == 10
+    assert acc.withdraw(10, timeout=0) is True
+    assert acc.balance == 0
+
+
+def test_condition_account_many_spenders_never_negative():
+    acc = lab.ConditionAccount(0)
+    start = threading.Barrier(9)
+    got = []
+    lock = threading.Lock()
+
+    def spender():
+        start.wait(LONG)
+        for _ in range(50):
+            ok = acc.withdraw(20, timeout=LONG)
+            with lock:
+                got.append(ok)
+
+    def stingy():
+        start.wait(LONG)
+        for _ in range(8 * 50 * 2):
+            acc.deposit(10)
+
+    threads = [threading.Thread(target=spender) for _ in range(8)]
+    threads.append(threading.Thread(target=stingy))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(LONG)
+    assert got == [True] * 400
+    assert acc.balance == 0
+    assert acc.min_balance >= 0
+
+
+def test_condition_account_validates():
+    with pytest.raises(ValueError, match="balance"):
+        lab.ConditionAccount(-1)
+    with pytest.raises(ValueError, match="amount"):
+        lab.ConditionAccount().deposit(0)
+
+
+class IfAccount:
+    """The mistake: `if` instead of `while` around wait."""
+
+    def __init__(self, balance=0):
+        self.balance = balance
+        self.cond = threading.Condition()
+
+    def deposit(self, amount):
+        with self.cond:
+            self.balance += amount
+            self.cond.notify_all()
+
+    def withdraw(self, amount, timeout=None):
+        with self.cond:
+            if self.balance < amount and not self.cond.wait(timeout):
+                return False
+            self.balance -= amount
+            return True
+
+
+def test_stolen_wakeup_is_deterministic():
+    for _ in range(20):
+        assert lab.stolen_wakeup(IfAccount, timeout=0.2)["balance"] == -20
+    r = lab.stolen_wakeup(timeout=0.05)
+    assert r == {"balance": 0, "spent": 1, "timed_out": 1, "finished": True}
+
+
+def test_check_safe_account(capsys):
+    assert lab.check_safe_account(lab.ConditionAccount) is True
+    assert lab.check_safe_account(IfAccount) is False
+    out = capsys.readouterr().out
+    assert "✅" in out and "❌ Not yet: the balance ended at -20" in out
+
+
+# ------------------------------------------------------------ lost wake-up
+
+
+def test_missed_notify_times_out_and_fix_does_not():
+    lost = lab.missed_notify(fixed=False, timeout=0.05)
+    assert lost["woken"] is False
+    fixed = lab.missed_notify(fixed=True, timeout=LONG)
+    assert fixed["woken"] is True
+    assert fixed["seconds"] < LONG / 2
+
+
+class FlagGate:
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.is_open = False
+
+    def open(self):
+        with self.cond:
+            self.is_open = True
+            self.cond.notify_all()
+
+    def wait(self, timeout=None):
+        with self.cond:
+            return self.cond.wait_for(lambda: self.is_open, timeout)
+
+
+class NotifyOnlyGate(FlagGate):
+    def open(self):
+        with self.cond:
+            self.cond.notify_all()
+
+    def wait(self, timeout=None):
+        with self.cond:
+            return self.cond.wait(timeout)
+
+
+def test_check_gate(capsys):
+    assert lab.check_gate(FlagGate) is True
+    assert lab.check_gate(NotifyOnlyGate, timeout=0.1) is False
+    assert lab.check_gate(threading.Event) is False  # has no open()
+    out = capsys.readouterr().out
+    assert out.count("❌") == 2
+
+
+# ---------------------------------------------------------- recorder/plot
+
+
+def test_recording_condition_logs_wait_wake_notify():
+    rec = lab.SyncRecorder()
+    cond = rec.condition(name="c")
+    flag = []
+    waiting = threading.Event()
+
+    def waiter():
+        with cond:
+            waiting.set()
+            assert cond.wait_for(lambda: flag, LONG)
+
+    t = threading.Thread(target=waiter, name="w")
+    t.start()
+    waiting.wait(LONG)
+    with cond:  # the waiter is inside wait once this lock is free
+        flag.append(1)
+        cond.notify()
+    t.join(LONG)
+    with cond:
+        cond.notify_all()
+        assert cond.wait(0.001) is False
+    counts = rec.counts()
+    assert counts["notify"] == 1
+    assert counts["notify_all"] == 1
+    assert counts["wait"] == 2
+    assert counts["wake"] == 1
+    assert counts["timeout"] == 1
+    assert [w[0] for w in rec.waits()] == ["w", "MainThread"]
+    fig = lab.plot_sync_timeline(rec, title="t")
+    assert fig.axes[0].get_title() == "t"
+
+
+def test_recording_condition_refuses_unowned_lock():
+    cond = lab.SyncRecorder().condition()
+    with pytest.raises(RuntimeError, match="un-acquired lock"):
+        cond.notify()
+    with pytest.raises(RuntimeError, match="un-acquired lock"):
+        cond.wait(0)
+
+
+def test_plot_sync_timeline_validates():
+    with pytest.raises(TypeError, match="recorder"):
+        lab.plot_sync_timeline([])
+
+
+# ----------------------------------------------------------- bounded buffer
+
+
+def test_bounded_buffer_capacity_and_timeouts():
+    buf = lab.BoundedBuffer(2)
+    buf.put("a")
+    buf.put("b")
+    with pytest.raises(queue.Full):
+        buf.put("c", timeout=0.01)
+    assert len(buf) == 2
+    assert buf.get() == "a"
+    assert buf.get(timeout=0) == "b"
+    with pytest.raises(queue.Empty):
+        buf.get(timeout=0.01)
+    with pytest.raises(ValueError, match="capacity"):
+        lab.BoundedBuffer(0)
+
+
+@pytest.mark.parametrize("kind", lab.BUFFER_KINDS)
+@pytest.mark.parametrize("consumers", [1, 4])
+def test_producer_consumer_preserves_items_within_capacity(kind, consumers):
+    r = lab.producer_consumer(items=500, capacity=3, kind=kind, consumers=consumers)
+    assert r.finished
+    assert r.consumed == list(range(500))
+    assert r.max_size <= 3
+    assert r.ok
+
+
+def test_bounded_buffer_stress_many_producers():
+    buf = lab.BoundedBuffer(4)
+    start = threading.Barrier(16)
+    got = []
+    lock = threading.Lock()
+
+    def producer(p):
+        start.wait(LONG)
+        for i in range(100):
+            buf.put((p, i), timeout=LONG)
+
+    def consumer():
+        start.wait(LONG)
+        for _ in range(100):
+            item = buf.get(timeout=LONG)
+            with lock:
+                got.append(item)
+
+    threads = [threading.Thread(target=producer, args=(p,)) for p in range(8)]
+    threads += [threading.Thread(target=consumer) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(LONG)
+    assert sorted(got) == sorted((p, i) for p in range(8) for i in range(100))
+    assert buf.max_size <= 4
+    for p in range(8):  # each producer's items stay in order
+        mine = [i for q, i in got if q == p]
+        assert sorted(mine) == list(range(100))
+
+
+def test_producer_consumer_recorder_and_plot():
+    r = lab.producer_consumer(items=10, capacity=2, record=True)
+    assert r.ok
+    counts = r.recorder.counts()
+    assert counts["put"] == counts["get"] == 11  # 10 items + 1 stop marker
+    fig = lab.plot_sync_timeline(r.recorder, capacity=2)
+    assert len(fig.axes) == 2
+
+
+def test_producer_consumer_validates():
+    with pytest.raises(ValueError, match="kind"):
+        lab.producer_consumer(kind="pipe")
+    with pytest.raises(ValueError, match="capacity"):
+        lab.producer_consumer(capacity=0)
+
+
+# ------------------------------------------------------------------ search
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    for a in range(3):
+        for b in range(3):
+            d = tmp_path / f"d{a}" / f"e{b}"
+            d.mkdir(parents=True)
+            (d / "notes.txt").write_text("x")
+            if (a + b) % 2 == 0:
+                (d / "README.md").write_text("x")
+    (tmp_path / "README.md").write_text("x")
+    return tmp_path
+
+
+def _truth(root: Path, name: str) -> list[str]:
+    return sorted(
+        os.path.relpath(os.path.join(d, f), root).replace(os.sep, "/")
+        for d, dirs, files in os.walk(root)
+        for f in files + dirs
+        if name in f
+    )
+
+
+@pytest.mark.parametrize("method", lab.SEARCH_METHODS)
+def test_search_tree_methods_agree(tree, method):
+    r = lab.search_tree(tree, "README", method=method)
+    assert r.finished
+    assert r.matches == _truth(tree, "README")
+    assert len(r.matches) == 6
+    if method in ("waitgroup", "join"):
+        assert r.threads == 1 + 3 + 9  # one per directory
+    assert not any(m.startswith(str(tree)) for m in r.matches)
+
+
+def test_compare_searches_and_plot(tree):
+    results = lab.compare_searches(tree, "notes")
+    assert [r.method for r in results] == list(lab.SEARCH_METHODS)
+    assert all(r.matches == results[0].matches for r in results)
+    fig = lab.plot_search_comparison(results)
+    assert len(fig.axes) == 2
+
+
+def test_notes_file_search_finds_the_same(tree):
+    wg = lab.NotesWaitGroup()
+    matches, mutex = [], threading.Lock()
+    wg.add(1)
+    threading.Thread(
+        target=lab.notes_file_search, args=(str(tree), "README", wg, matches, mutex)
+    ).start()
+    wg.wait(timeout=LONG)
+    assert wg.wait_count == 0
+    assert sync._relative(matches, str(tree)) == _truth(tree, "README")
+
+
+def test_search_tree_validates(tree):
+    with pytest.raises(ValueError, match="root"):
+        lab.search_tree(tree / "missing", "x")
+    with pytest.raises(ValueError, match="method"):
+        lab.search_tree(tree, "x", method="magic")
+    with pytest.raises(ValueError, match="filename"):
+        lab.search_tree(tree, "")
+
+
+def test_check_count_files(tree, capsys):
+    def good(root):
+        wg, lock, total = lab.WaitGroup(), threading.Lock(), [0]
+
+        def walk(d):
+            with os.scandir(d) as it:
+                for e in it:
+                    if e.is_dir():
+                        wg.go(walk, e.path)
+                    else:
+                        with lock:
+                            total[0] += 1
+
+        wg.go(walk, root)
+        wg.wait(LONG)
+        return total[0]
+
+    assert lab.check_count_files(good, tree) is True
+    assert lab.check_count_files(lambda root: 0, tree) is False
+    assert "❌" in capsys.readouterr().out
+
+
+def test_check_go_quiz(capsys):
+    assert lab.check_go_quiz(dict(sync._GO_QUIZ)) is True
+    assert lab.check_go_quiz({}) is False
+    with pytest.raises(TypeError):
+        lab.check_go_quiz([])
