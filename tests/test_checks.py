@@ -9,24 +9,28 @@ from conclab import checks
 
 
 def test_verdict_prints_and_returns(capsys):
-    assert checks.verdict(True, "well done", "try again") is True
-    assert checks.verdict(False, "well done", "try again") is False
+    assert checks.verdict(True, "well done", "try again") == True  # noqa: E712
+    assert not checks.verdict(False, "well done", "try again")
+    assert repr(checks.verdict(True, "", "")) == "Verdict(True)"
     out = capsys.readouterr().out.splitlines()
-    assert out == ["✅ Correct: well done", "❌ Not yet: try again"]
+    assert out[:2] == ["✅ Correct: well done", "❌ Not yet: try again"]
 
 
 def test_check_answers_lists_wrong_items(capsys):
     expected = {"a": "threads", "b": "processes"}
-    assert (
-        checks.check_answers(
-            {"a": "threads", "b": "threads"}, expected, {"b": "CPU-bound"}
-        )
-        is False
-    )
+    answers = {"a": "threads", "b": "threads"}
+    assert not checks.check_answers(answers, expected, {"b": "CPU-bound"})
     out = capsys.readouterr().out
     assert "'b': you said 'threads' — CPU-bound" in out
     assert "1 of 2 right" in out
-    assert checks.check_answers(dict(expected), expected) is True
+    assert checks.check_answers(dict(expected), expected)
+
+
+def test_verdict_displays_nothing_in_ipython():
+    from IPython.core.formatters import DisplayFormatter
+
+    data, _ = DisplayFormatter().format(checks.Verdict(True))
+    assert data == {}
 
 
 def test_check_answers_rejects_non_dicts():

@@ -113,11 +113,7 @@ def main() -> int:
     for p in args.paths:
         paths.extend(sorted(p.glob("*.ipynb")) if p.is_dir() else [p])
     for path in paths:
-        print(
-            f"executing {path.relative_to(ROOT) if path.is_absolute() else path} …",
-            end=" ",
-            flush=True,
-        )
+        print(f"executing {path.name} …", end=" ", flush=True)
         elapsed = execute(path.resolve(), args.timeout)
         print(f"{elapsed:.1f} s")
     return 0

@@ -12,11 +12,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["check_answers", "verdict"]
+__all__ = ["Verdict", "check_answers", "verdict"]
 
 
-def verdict(ok: bool, success: str, hint: str) -> bool:
-    """Print one verdict line and return ``ok``.
+class Verdict(int):
+    """The result of a checker: true or false, and silent as a cell's last value.
+
+    A checker prints its verdict line; returning a plain bool would make
+    Jupyter add an ``Out[n]: True`` under it. ``Verdict`` behaves as 1 or 0
+    (``if``, ``assert``, ``== True``) and displays nothing.
+    """
+
+    def __repr__(self) -> str:
+        return f"Verdict({bool(self)})"
+
+    def _ipython_display_(self) -> None:
+        """Show nothing: the verdict line is already printed."""
+
+
+def verdict(ok: bool, success: str, hint: str) -> Verdict:
+    """Print one verdict line and return a :class:`Verdict` of ``ok``.
 
     ``success`` is printed after ``✅ Correct:`` when ``ok`` is true,
     ``hint`` after ``❌ Not yet:`` otherwise.
@@ -25,7 +40,7 @@ def verdict(ok: bool, success: str, hint: str) -> bool:
         print(f"✅ Correct: {success}")
     else:
         print(f"❌ Not yet: {hint}")
-    return bool(ok)
+    return Verdict(bool(ok))
 
 
 def check_answers(
@@ -34,7 +49,7 @@ def check_answers(
     explanations: Mapping[Any, str] | None = None,
     *,
     name: str = "answers",
-) -> bool:
+) -> Verdict:
     """Compare a dict of answers with the expected one, item by item.
 
     Prints one line per wrong or missing item (with its explanation when
