@@ -1,0 +1,1122 @@
+"""Concurrency Lab benchmark: how fast the course runs and how clearly it teaches.
+
+    make bench                              # full run, writes bench/results.{md,json}
+    python bench/run.py --quick --out DIR   # smoke run (seconds), used by the tests
+    python bench/run.py --with-test-command # also time the whole test command (minutes)
+    python bench/run.py --only io,cpu       # re-measure some sections, keep the others
+
+It measures, side by side in one run, each figure as a ratio or against its
+own limit (issue 9): notebook execution times, the whole test command, the
+CPU-bound process and thread speedups, the I/O-bound thread speedup up to 32
+threads against the local corpus server, GIL-releasing C work with big and
+small buffers, lock granularity in the letter counter, the start + join cost
+of each start method, and the timeline's own overhead. Every figure is the
+median of k repeats with its spread (min–max), next to the cores that other
+programs were using while it was measured.
+
+Only the standard library is imported at the top: under the spawn start
+method a child process imports this file again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))  # bench_local, for child processes too
+
+RESULTS_MD = HERE / "results.md"
+RESULTS_JSON = HERE / "results.json"
+START_MARK = "<!-- bench:start -->"
+END_MARK = "<!-- bench:end -->"
+SCHEMA = 1
+
+SECTIONS = ("start", "cpu", "io", "c", "locks", "timeline", "notebooks", "tests")
+TITLES = {
+    "start": "Start methods: empty process, start + join",
+    "cpu": "CPU-bound pure Python (count_primes)",
+    "io": "I/O-bound: HTTP fetches from the local corpus server",
+    "c": "GIL-releasing C work (hashlib sha256)",
+    "locks": "Lock granularity (letter counter, threads)",
+    "timeline": "Library overhead: runner with timeline vs without",
+    "notebooks": "Notebook execution (fresh kernel, nbclient)",
+    "tests": "The whole test command (tools/test_all.py)",
+}
+
+# Targets of issue 9, each against its own limit.
+NOTEBOOK_LIMIT_S = 20.0
+TEST_COMMAND_LIMIT_S = 600.0
+PROCESS_EFFICIENCY = 0.9  # process speedup >= 0.9 × min(workers, usable cores)
+IO_EFFICIENCY = 0.8  # I/O thread speedup >= 0.8 × threads, up to 32
+TIMELINE_OVERHEAD = 0.05  # < 5 %
+
+
+# --------------------------------------------------------------------------
+# Statistics and ratio math (pure functions, tested in tests/test_bench.py)
+# --------------------------------------------------------------------------
+
+
+def summarize(samples: Sequence[float]) -> dict[str, Any]:
+    """Median, quartiles and min–max of ``samples`` (at least one)."""
+    if not samples:
+        raise ValueError("samples must not be empty")
+    values = sorted(float(v) for v in samples)
+    if len(values) >= 2:
+        q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    else:
+        q1 = q3 = values[0]
+    return {
+        "median": statistics.median(values),
+        "q1": q1,
+        "q3": q3,
+        "min": values[0],
+        "max": values[-1],
+        "n": len(values),
+        "samples": [float(v) for v in samples],
+    }
+
+
+def speedup(baseline: float, parallel: float) -> float:
+    """How many times faster ``parallel`` ran than ``baseline`` (seconds)."""
+    if baseline <= 0 or parallel <= 0:
+        raise ValueError("times must be > 0")
+    return baseline / parallel
+
+
+def paired_ratios(baseline: Sequence[float], other: Sequence[float]) -> list[float]:
+    """Per-repeat speedups of ``other`` over ``baseline`` (measured interleaved)."""
+    if len(baseline) != len(other):
+        raise ValueError("baseline and other need the same number of repeats")
+    return [speedup(b, o) for b, o in zip(baseline, other, strict=True)]
+
+
+def ideal_speedup(workers: int, cores: int) -> int:
+    """The best a pool of ``workers`` can do on ``cores`` cores."""
+    return max(1, min(workers, cores))
+
+
+def overhead(with_it: Sequence[float], without: Sequence[float]) -> list[float]:
+    """Per-repeat relative extra time of ``with_it`` over ``without``."""
+    if len(with_it) != len(without):
+        raise ValueError("with_it and without need the same number of repeats")
+    return [w / o - 1.0 for w, o in zip(with_it, without, strict=True)]
+
+
+def judge(value: float | None, op: str | None, limit: float | None) -> str:
+    """'pass' / 'miss' for a target, 'info' without one, 'error' without a value."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "error"
+    if op is None or limit is None:
+        return "info"
+    ok = {
+        ">=": value >= limit,
+        ">": value > limit,
+        "<": value < limit,
+        "<=": value <= limit,
+    }
+    if op not in ok:
+        raise ValueError(f"op must be one of {sorted(ok)}, got {op!r}")
+    return "pass" if ok[op] else "miss"
+
+
+def measurement(
+    section: str,
+    name: str,
+    samples: Sequence[float],
+    unit: str,
+    *,
+    op: str | None = None,
+    limit: float | None = None,
+    target: str = "",
+    detail: str = "",
+    source: str = "conclab",
+) -> dict[str, Any]:
+    """One row of the table: a summary of ``samples`` and its verdict."""
+    stats = summarize(samples)
+    return {
+        "section": section,
+        "name": name,
+        "unit": unit,
+        **stats,
+        "op": op,
+        "limit": limit,
+        "target": target,
+        "status": judge(stats["median"], op, limit),
+        "detail": detail,
+        "source": source,
+    }
+
+
+def error_row(section: str, name: str, message: str) -> dict[str, Any]:
+    return {
+        "section": section,
+        "name": name,
+        "unit": "",
+        "median": None,
+        "n": 0,
+        "op": None,
+        "limit": None,
+        "target": "",
+        "status": "error",
+        "detail": message,
+        "source": "",
+    }
+
+
+# --------------------------------------------------------------------------
+# Formatting: the Markdown table and the README snippet
+# --------------------------------------------------------------------------
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "%":
+        return f"{value * 100:+.1f} %"
+    if unit == "ms":
+        return f"{value * 1000:.1f} ms"
+    if unit == "s":
+        return f"{value:.1f} s" if value >= 10 else f"{value:.2f} s"
+    if unit == "×":
+        return f"{value:.2f}×"
+    return f"{value:.3g} {unit}".strip()
+
+
+def fmt_spread(row: dict[str, Any]) -> str:
+    if row.get("median") is None or row.get("n", 0) < 2:
+        return "—" if row.get("median") is None else "(1 run)"
+    return f"{fmt(row['min'], row['unit'])} – {fmt(row['max'], row['unit'])}"
+
+
+RESULT_MARK = {"pass": "✅ pass", "miss": "❌ miss", "info": "—", "error": "⚠️ error"}
+
+
+def fmt_duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def render_table(rows: Sequence[dict[str, Any]], loads: dict[str, Any]) -> str:
+    """The results as one Markdown table, grouped by section."""
+    lines = [
+        "| measurement | median | spread (min – max) | k | target | result "
+        "| others' load |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    current = None
+    for row in rows:
+        if row["section"] != current:
+            current = row["section"]
+            load = loads.get(current)
+            load_text = f"{load:.2f} cores" if isinstance(load, float) else ""
+            title = TITLES.get(current, current)
+            lines.append(f"| **{title}** | | | | | | {load_text} |")
+        name = row["name"]
+        if row.get("source") == "local equivalent":
+            name += " ¹"
+        lines.append(
+            f"| {name} | {fmt(row.get('median'), row['unit'])} | {fmt_spread(row)} "
+            f"| {row.get('n', 0) or ''} | {row.get('target', '')} "
+            f"| {RESULT_MARK[row['status']]} |  |"
+        )
+    return "\n".join(lines)
+
+
+def machine_line(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    free = m.get("free_cores_start")
+    free_text = f", {free:.1f} free at the start" if free is not None else ""
+    return (
+        f"Measured {report['date']} on {m['platform']} ({m['cpu_model']}), "
+        f"{m['usable_cores']} usable cores{free_text} "
+        f"(load average {m['loadavg_start'][0]:.2f} → {m['loadavg_end'][0]:.2f}), "
+        f"{m['implementation']} {m['python']} ({m['build']}), "
+        f"start method {m['start_method']}. "
+        f"`{report['command']}` took {fmt_duration(report['runtime_s'])}."
+    )
+
+
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    rows = report["rows"]
+    counts = {s: sum(r["status"] == s for r in rows) for s in RESULT_MARK}
+    lines = [
+        f"Targets: {counts['pass']} passed, {counts['miss']} missed"
+        + (f", {counts['error']} not measured" if counts["error"] else "")
+        + "."
+    ]
+    for why in report.get("why", []):
+        lines.append(f"- {why}")
+    return lines
+
+
+def readme_section(report: dict[str, Any] | None = None) -> str:
+    """The README's benchmark block, markers included.
+
+    Paste it between ``<!-- bench:start -->`` and ``<!-- bench:end -->`` (see
+    :func:`embed`). Reads bench/results.json when ``report`` is None.
+    """
+    if report is None:
+        report = json.loads(RESULTS_JSON.read_text(encoding="utf-8"))
+    parts = [
+        START_MARK,
+        machine_line(report),
+        "Every figure is the median of k repeats with its min – max spread; "
+        "“others' load” is the CPU that other programs used while that section "
+        "ran (the targets assume an otherwise idle machine).",
+        "",
+        render_table(report["rows"], report.get("loads", {})),
+        "",
+        *summary_lines(report),
+    ]
+    if any(r.get("source") == "local equivalent" for r in report["rows"]):
+        parts += [
+            "",
+            "¹ measured with a minimal local equivalent in `bench/bench_local.py` "
+            "(the library function was not available).",
+        ]
+    parts += ["", "Regenerate with `make bench` (table: `bench/results.md`).", END_MARK]
+    return "\n".join(parts)
+
+
+def embed(text: str, section: str) -> str:
+    """Replace what lies between the bench markers in ``text`` with ``section``."""
+    start = text.find(START_MARK)
+    end = text.find(END_MARK)
+    if start < 0 or end < start:
+        raise ValueError(f"text has no {START_MARK} … {END_MARK} block")
+    return text[:start] + section + text[end + len(END_MARK) :]
+
+
+def write_results(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    """Write results.json and results.md into ``out_dir``; return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / "results.json"
+    md_path = out_dir / "results.md"
+    json_path.write_text(
+        json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    md = [
+        "# Concurrency Lab benchmark",
+        "",
+        "<!-- generated by bench/run.py (make bench); do not edit by hand -->",
+        "",
+        readme_section(report),
+        "",
+    ]
+    md_path.write_text("\n".join(md), encoding="utf-8")
+    return md_path, json_path
+
+
+# --------------------------------------------------------------------------
+# The machine and its load
+# --------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_report(probe_seconds: float = 1.0) -> dict[str, Any]:
+    """Python, build, cores, and how many of them are free right now."""
+    import psutil
+
+    from conclab import env
+
+    per_cpu = psutil.cpu_percent(interval=probe_seconds, percpu=True)
+    report = env.environment_report()
+    return {
+        "python": report["python"],
+        "implementation": report["implementation"],
+        "build": report["build"],
+        "gil_enabled": report["gil_enabled"],
+        "platform": f"{platform.system()} {platform.release().split('-')[0]} "
+        f"{platform.machine()}",
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "usable_cores": env.usable_cores(),
+        "start_method": env.start_method(),
+        "start_methods": report["start_methods"],
+        "free_cores_start": sum(100.0 - p for p in per_cpu) / 100.0,
+        "loadavg_start": list(os.getloadavg()),
+    }
+
+
+def _tree_cpu() -> float:
+    """CPU seconds used by this process and its descendants (alive or reaped)."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0.0
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def _busy_seconds() -> float:
+    import psutil
+
+    t = psutil.cpu_times()
+    idle = t.idle + getattr(t, "iowait", 0.0)
+    return sum(t) - idle
+
+
+class LoadMeter:
+    """Cores other programs kept busy while a block ran (machine busy − ours)."""
+
+    def __init__(self) -> None:
+        self.others: float | None = None
+
+    def __enter__(self) -> LoadMeter:
+        self._wall = time.perf_counter()
+        self._busy = _busy_seconds()
+        self._own = _tree_cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.perf_counter() - self._wall
+        busy = _busy_seconds() - self._busy
+        own = _tree_cpu() - self._own
+        if wall > 0:
+            self.others = max(0.0, (busy - own) / wall)
+
+
+# --------------------------------------------------------------------------
+# What is measured: the library when it has the name, a local equivalent if not
+# --------------------------------------------------------------------------
+
+
+def resolve(name: str) -> tuple[Any, str]:
+    """``conclab.<name>`` if the library exports it, else bench_local's."""
+    try:
+        import conclab
+
+        return getattr(conclab, name), "conclab"
+    except (ImportError, AttributeError):
+        import bench_local
+
+        return getattr(bench_local, name), "local equivalent"
+
+
+def source_of(*sources: str) -> str:
+    return "local equivalent" if "local equivalent" in sources else "conclab"
+
+
+def wall_of(result: Any) -> float:
+    return float(result.wall)
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+@contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Hide prints of library demos (e.g. do_something) during timing."""
+    import io
+    from contextlib import redirect_stdout
+
+    with redirect_stdout(io.StringIO()):
+        yield
+
+
+class Config:
+    """Sizes and repeats: full run vs --quick smoke run."""
+
+    def __init__(self, quick: bool, repeats: int | None) -> None:
+        self.quick = quick
+        self.k = repeats or (1 if quick else 5)
+        self.k_io = repeats or (1 if quick else 3)
+        self.k_start = 3 if quick else 20
+        self.primes_n = 3_000 if quick else 200_000
+        self.primes_tasks = 4 if quick else 8
+        self.io_latency = 0.01 if quick else 0.05
+        self.io_tasks = 8 if quick else 64
+        self.io_threads = (1, 2, 8) if quick else (1, 2, 4, 8, 16, 32)
+        self.c_big = (1 << 20) if quick else (32 << 20)
+        self.c_big_rounds = 1 if quick else 8
+        self.c_small = (1 << 14) if quick else (16 << 20)
+        self.c_small_rounds = 1 if quick else 4
+        self.c_small_chunk = 64
+        self.c_tasks = 2 if quick else 4
+        self.lock_threads = 4
+        self.lock_docs = 2 if quick else 20
+        self.timeline_n = 2_000 if quick else 20_000
+        self.timeline_tasks = 4 if quick else 40
+
+
+# --------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------
+
+START_PROBE = """
+import json, multiprocessing, os, sys, time
+k = int(sys.argv[1])
+out = {}
+for method in multiprocessing.get_all_start_methods():
+    ctx = multiprocessing.get_context(method)
+    times = []
+    for i in range(k + 1):
+        p = ctx.Process(target=os.getpid)
+        t0 = time.perf_counter()
+        p.start()
+        p.join()
+        times.append(time.perf_counter() - t0)
+    out[method] = times
+print(json.dumps(out))
+"""
+
+
+def section_start(cfg: Config) -> list[dict[str, Any]]:
+    """Start + join of an empty Process per start method, from a small parent
+    whose ``__main__`` has no file (like a notebook kernel)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", START_PROBE, str(cfg.k_start)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tempfile.gettempdir(),
+    )
+    if proc.returncode != 0:
+        return [error_row("start", "start methods", proc.stderr.strip()[-300:])]
+    data = json.loads(proc.stdout)
+    rows = []
+    order = ("fork", "forkserver", "spawn")
+    for method in sorted(data, key=lambda m: order.index(m) if m in order else 9):
+        times = data[method]
+        first, rest = times[0], times[1:]
+        rows.append(
+            measurement(
+                "start",
+                f"{method}: start + join",
+                rest,
+                "ms",
+                detail=f"first call {first * 1000:.1f} ms",
+                source="stdlib",
+            )
+        )
+    return rows
+
+
+def section_cpu(cfg: Config, cores: int) -> list[dict[str, Any]]:
+    run, src_run = resolve("run")
+    task, src_task = resolve("count_primes")
+    src = source_of(src_run, src_task)
+    inputs = [cfg.primes_n] * cfg.primes_tasks
+    configs = [("processes", 2), ("processes", 4), ("threads", 2), ("threads", 4)]
+    seq: list[float] = []
+    par: dict[tuple[str, int], list[float]] = {c: [] for c in configs}
+    run(task, inputs[:2], mode="processes", workers=2)  # warm-up
+    for _ in range(cfg.k):
+        seq.append(wall_of(run(task, inputs, mode="sequential")))
+        for mode, w in configs:
+            par[(mode, w)].append(wall_of(run(task, inputs, mode=mode, workers=w)))
+    rows = [
+        measurement(
+            "cpu",
+            f"sequential, {len(inputs)} tasks",
+            seq,
+            "s",
+            source=src,
+        )
+    ]
+    for (mode, w), times in par.items():
+        ratios = paired_ratios(seq, times)
+        if mode == "processes":
+            ideal = ideal_speedup(w, cores)
+            limit = PROCESS_EFFICIENCY * ideal
+            rows.append(
+                measurement(
+                    "cpu",
+                    f"{w} processes: speedup",
+                    ratios,
+                    "×",
+                    op=">=",
+                    limit=limit,
+                    target=f"≥ {limit:.2f}× (0.9 × ideal {ideal})",
+                    detail=f"median wall {statistics.median(times):.2f} s",
+                    source=src,
+                )
+            )
+        else:
+            rows.append(
+                measurement(
+                    "cpu",
+                    f"{w} threads: speedup",
+                    ratios,
+                    "×",
+                    target="≈ 1 on a GIL build (info)",
+                    detail=f"median wall {statistics.median(times):.2f} s",
+                    source=src,
+                )
+            )
+    return rows
+
+
+def section_io(cfg: Config) -> list[dict[str, Any]]:
+    run, src_run = resolve("run")
+    fetch, src_fetch = resolve("fetch_text")
+    serve, src_serve = resolve("serve_corpus")
+    src = source_of(src_run, src_fetch, src_serve)
+    seq: list[float] = []
+    par: dict[int, list[float]] = {t: [] for t in cfg.io_threads}
+    with serve(latency=cfg.io_latency) as server:
+        numbers = list(range(1000, 1020))
+        urls = [server.url(numbers[i % len(numbers)]) for i in range(cfg.io_tasks)]
+        run(fetch, urls[:4], mode="threads", workers=4)  # warm-up
+        for _ in range(cfg.k_io):
+            seq.append(wall_of(run(fetch, urls, mode="sequential")))
+            for t in cfg.io_threads:
+                par[t].append(wall_of(run(fetch, urls, mode="threads", workers=t)))
+    per_request = statistics.median(seq) / len(urls) - cfg.io_latency
+    rows = [
+        measurement(
+            "io",
+            f"sequential, {len(urls)} GETs × {cfg.io_latency * 1000:.0f} ms latency",
+            seq,
+            "s",
+            detail=f"{per_request * 1000:.2f} ms per request on top of the latency",
+            source=src,
+        )
+    ]
+    for t, times in par.items():
+        limit = IO_EFFICIENCY * t
+        rows.append(
+            measurement(
+                "io",
+                f"{t} threads: speedup",
+                paired_ratios(seq, times),
+                "×",
+                op=">=",
+                limit=limit,
+                target=f"≥ {limit:.1f}× (0.8 × {t})",
+                detail=f"median wall {statistics.median(times):.3f} s",
+                source=src,
+            )
+        )
+    rows[0]["per_request_s"] = per_request
+    return rows
+
+
+def size_text(size: int) -> str:
+    return f"{size >> 20} MiB" if size >= 1 << 20 else f"{size >> 10} KiB"
+
+
+def section_c(cfg: Config, cores: int) -> list[dict[str, Any]]:
+    run, src_run = resolve("run")
+    hash_bytes, src_hash = resolve("hash_bytes")
+    src = source_of(src_run, src_hash)
+    ideal = ideal_speedup(2, cores)
+    rows = []
+    cases = [
+        (
+            f"big buffers ({size_text(cfg.c_big)} at once)",
+            functools.partial(hash_bytes, chunk=0, rounds=cfg.c_big_rounds),
+            cfg.c_big,
+        ),
+        (
+            f"small pieces ({cfg.c_small_chunk} B of {size_text(cfg.c_small)})",
+            functools.partial(
+                hash_bytes, chunk=cfg.c_small_chunk, rounds=cfg.c_small_rounds
+            ),
+            cfg.c_small,
+        ),
+    ]
+    for label, task, size in cases:
+        inputs = [size] * cfg.c_tasks
+        task(size)  # warm-up (and any buffer cache)
+        seq, thr = [], []
+        for _ in range(cfg.k):
+            seq.append(wall_of(run(task, inputs, mode="sequential")))
+            thr.append(wall_of(run(task, inputs, mode="threads", workers=2)))
+        expect = (
+            f"→ ideal {ideal} (info)" if "big" in label else "≈ 1: holds the GIL (info)"
+        )
+        rows.append(
+            measurement(
+                "c",
+                f"2 threads, {label}: speedup",
+                paired_ratios(seq, thr),
+                "×",
+                target=expect,
+                detail=f"sequential {statistics.median(seq):.3f} s "
+                f"for {len(inputs)} tasks",
+                source=src,
+            )
+        )
+    return rows
+
+
+def section_locks(cfg: Config) -> list[dict[str, Any]]:
+    """The letter counter of notebook 05, one thread per document fetched from
+    the local server (no latency): lock per character vs count locally, merge
+    once (``conclab.count_letters_threads``)."""
+    serve, src_serve = resolve("serve_corpus")
+    try:
+        import conclab
+
+        count_threads = conclab.count_letters_threads
+        fine = functools.partial(count_threads, counter="lock per character")
+        coarse = functools.partial(count_threads, counter="local count, merge once")
+        src = "conclab"
+    except (ImportError, AttributeError):
+        import bench_local
+
+        def fine(urls: list[str]) -> Any:
+            text = "".join(bench_local.fetch_text(u) for u in urls)
+            return bench_local.count_locked_per_char(text, len(urls))
+
+        def coarse(urls: list[str]) -> Any:
+            text = "".join(bench_local.fetch_text(u) for u in urls)
+            return bench_local.count_local_then_merge(text, len(urls))
+
+        src = "local equivalent"
+    src = source_of(src, src_serve)
+    t_fine, t_coarse = [], []
+    with serve(latency=0.0) as server:
+        numbers = range(1000, 1000 + cfg.lock_docs)
+        urls = [server.url(n) for n in numbers]
+        if fine(urls) != coarse(urls):
+            raise AssertionError("the two letter counters disagree")
+        for _ in range(cfg.k):
+            t_fine.append(timed(lambda: fine(urls)))
+            t_coarse.append(timed(lambda: coarse(urls)))
+    what = f"{len(urls)} documents, {len(urls)} threads"
+    return [
+        measurement("locks", f"lock per character, {what}", t_fine, "s", source=src),
+        measurement(
+            "locks", f"count locally, merge once, {what}", t_coarse, "s", source=src
+        ),
+        measurement(
+            "locks",
+            "local-then-merge speedup over lock per character",
+            paired_ratios(t_fine, t_coarse),
+            "×",
+            target="> 1 (info)",
+            source=src,
+        ),
+    ]
+
+
+def section_timeline(cfg: Config) -> list[dict[str, Any]]:
+    """runner.run (records spans on the timeline) vs the same work without it."""
+    run, src_run = resolve("run")
+    task, src_task = resolve("count_primes")
+    src = source_of(src_run, src_task)
+    inputs = [cfg.timeline_n] * cfg.timeline_tasks
+    from concurrent.futures import ThreadPoolExecutor
+
+    def plain_sequential() -> None:
+        [task(x) for x in inputs]
+
+    def plain_threads() -> None:
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(task, inputs))
+
+    def plain_processes() -> None:
+        from concurrent.futures import ProcessPoolExecutor
+
+        from conclab.env import mp_context
+
+        with ProcessPoolExecutor(2, mp_context=mp_context()) as pool:
+            list(pool.map(task, inputs))
+
+    rows = []
+    for mode, plain in (
+        ("sequential", plain_sequential),
+        ("threads", plain_threads),
+        ("processes", plain_processes),
+    ):
+        with_tl, without = [], []
+        k = max(cfg.k, 7) if not cfg.quick else cfg.k
+        for i in range(k):
+            # alternate the order so a drift in load hits both sides alike
+            if i % 2:
+                without.append(timed(plain))
+                with_tl.append(wall_of(run(task, inputs, mode=mode, workers=2)))
+            else:
+                with_tl.append(wall_of(run(task, inputs, mode=mode, workers=2)))
+                without.append(timed(plain))
+        rows.append(
+            measurement(
+                "timeline",
+                f"{mode if mode == 'sequential' else '2 ' + mode}, "
+                f"{len(inputs)} tasks: extra time",
+                overhead(with_tl, without),
+                "%",
+                op="<",
+                limit=TIMELINE_OVERHEAD,
+                target="< +5 %",
+                detail=f"without {statistics.median(without):.3f} s",
+                source=src,
+            )
+        )
+    return rows
+
+
+class CurrentEnvKernelSpecs:
+    """Every kernel name resolves to ipykernel on this interpreter
+    (as tools/execute.py and nbval's --nbval-current-env do)."""
+
+    @staticmethod
+    def make() -> Any:
+        from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+        class Specs(KernelSpecManager):
+            def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+                return KernelSpec(
+                    argv=[
+                        sys.executable,
+                        "-m",
+                        "ipykernel_launcher",
+                        "-f",
+                        "{connection_file}",
+                    ],
+                    display_name="Python 3 (ipykernel)",
+                    language="python",
+                )
+
+        return Specs()
+
+
+def execute_notebook(path: Path, cwd: Path, method: str | None) -> float:
+    """Run a copy of a notebook top to bottom in a fresh kernel; return seconds."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    saved = os.environ.get("CONCLAB_START_METHOD")
+    if method is None:
+        os.environ.pop("CONCLAB_START_METHOD", None)
+    else:
+        os.environ["CONCLAB_START_METHOD"] = method
+    try:
+        client = NotebookClient(
+            nb,
+            timeout=120,
+            kernel_name="python3",
+            kernel_spec_manager=CurrentEnvKernelSpecs.make(),
+            resources={"metadata": {"path": str(cwd)}},
+            record_timing=False,
+            allow_errors=False,
+            store_widget_state=False,
+        )
+        start = time.perf_counter()
+        client.execute()
+        return time.perf_counter() - start
+    finally:
+        if saved is None:
+            os.environ.pop("CONCLAB_START_METHOD", None)
+        else:
+            os.environ["CONCLAB_START_METHOD"] = saved
+
+
+def section_notebooks(cfg: Config, methods: Sequence[str | None]) -> list[dict]:
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if not notebooks:
+        return [error_row("notebooks", "notebooks", "no notebooks/*.ipynb yet")]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="conclab-bench-") as tmp:
+        copy = Path(tmp) / "notebooks"
+        shutil.copytree(ROOT / "notebooks", copy)  # never touch the repo's files
+        for method in methods:
+            for nb in notebooks:
+                label = nb.stem if method is None else f"{nb.stem} ({method})"
+                print(f"  {label} …", end=" ", flush=True)
+                try:
+                    seconds = execute_notebook(copy / nb.name, copy, method)
+                except Exception as exc:  # a failing notebook is a finding
+                    message = f"{type(exc).__name__}: {str(exc).strip()[:200]}"
+                    print("failed")
+                    rows.append(error_row("notebooks", label, message))
+                    continue
+                print(f"{seconds:.1f} s")
+                rows.append(
+                    measurement(
+                        "notebooks",
+                        label,
+                        [seconds],
+                        "s",
+                        op="<",
+                        limit=NOTEBOOK_LIMIT_S,
+                        target="< 20 s",
+                        source="notebook",
+                    )
+                )
+    return rows
+
+
+def section_tests(previous: dict[str, Any] | None, run_it: bool) -> list[dict]:
+    """Time tools/test_all.py (``--with-test-command``), else carry the last value."""
+    name = "python tools/test_all.py (make test)"
+    if not run_it:
+        for row in (previous or {}).get("rows", []):
+            if row["section"] == "tests" and row.get("median") is not None:
+                row = dict(row)
+                if "last measured" not in row["detail"]:
+                    when = (previous or {}).get("date", "?")
+                    row["detail"] = f"last measured {when}; " + row["detail"]
+                row["carried"] = True
+                return [row]
+        return [error_row("tests", name, "not measured: run with --with-test-command")]
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "test_all.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    seconds = time.perf_counter() - start
+    tail = [ln for ln in proc.stdout.splitlines() if ln.startswith("stages:")]
+    stages = [
+        ln.split()
+        for ln in proc.stdout.split("summary")[-1].splitlines()
+        if ln.split() and ln.split()[0] in ("PASSED", "FAILED", "SKIPPED")
+    ]
+    stage_text = ", ".join(f"{s[1]} {s[2]} s {s[0].lower()}" for s in stages)
+    row = measurement(
+        "tests",
+        name,
+        [seconds],
+        "s",
+        op="<",
+        limit=TEST_COMMAND_LIMIT_S,
+        target="< 10 min",
+        detail=f"exit {proc.returncode}; {tail[0] if tail else ''}; {stage_text}",
+        source="command",
+    )
+    row["stages"] = stages
+    return [row]
+
+
+# --------------------------------------------------------------------------
+# Why a target was missed, in plain words
+# --------------------------------------------------------------------------
+
+
+def explain(report: dict[str, Any]) -> list[str]:
+    rows, loads = report["rows"], report.get("loads", {})
+    cores = report["machine"]["usable_cores"]
+    why = []
+
+    def load_note(section: str) -> str:
+        load = loads.get(section)
+        if isinstance(load, float) and load >= 0.2:
+            return (
+                f" Other programs kept {load:.2f} of the {cores} cores busy "
+                "during this section, so fewer cores were free than the ideal "
+                "assumes."
+            )
+        return ""
+
+    for row in rows:
+        if row["status"] == "error":
+            why.append(f"**{row['name']}**: not measured — {row['detail']}")
+            continue
+        if row["status"] != "miss":
+            continue
+        sec, value = row["section"], row["median"]
+        if sec == "cpu":
+            why.append(
+                f"**CPU-bound {row['name']}** = {fmt(value, '×')} < "
+                f"{fmt(row['limit'], '×')}: starting the pool and pickling "
+                f"tasks/results cost time the sequential run does not pay "
+                f"({row['detail']})." + load_note(sec)
+            )
+        elif sec == "io":
+            seq = next(r for r in rows if r["section"] == "io")
+            per_req = seq.get("per_request_s", 0.0)
+            threads = int(row["name"].split()[0])
+            lat = report["config"]["io_latency"]
+            tasks = report["config"]["io_tasks"]
+            floor = tasks * per_req
+            sleep = math.ceil(tasks / threads) * lat
+            why.append(
+                f"**I/O {row['name']}** = {fmt(value, '×')} < "
+                f"{fmt(row['limit'], '×')}: each request also costs "
+                f"{per_req * 1000:.2f} ms of Python work (urllib client and the "
+                f"in-process HTTP server, sharing one GIL), {floor:.3f} s for "
+                f"{tasks} requests that threads cannot overlap, against "
+                f"{sleep:.3f} s of latency left to overlap at {threads} threads."
+                + load_note(sec)
+            )
+        elif sec == "timeline":
+            why.append(
+                f"**Timeline overhead {row['name']}** = {fmt(value, '%')}: "
+                f"recording spans costs more than 5 % of {row['detail']}."
+                + load_note(sec)
+            )
+        elif sec == "notebooks":
+            why.append(
+                f"**Notebook {row['name']}** took {fmt(value, 's')} "
+                f"(limit 20 s)." + load_note(sec)
+            )
+        elif sec == "tests":
+            why.append(
+                f"**Test command** took {fmt_duration(value)} (limit 10 min): "
+                f"{row['detail']}."
+            )
+    return why
+
+
+# --------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------
+
+
+def load_previous(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    parser.add_argument("--out", type=Path, help="directory for results.{md,json}")
+    parser.add_argument("--repeats", type=int, help="k repeats per measurement")
+    parser.add_argument(
+        "--only", default="", help=f"comma-separated sections of {','.join(SECTIONS)}"
+    )
+    parser.add_argument("--no-notebooks", action="store_true")
+    parser.add_argument(
+        "--notebook-methods",
+        default="",
+        help="start methods to execute the notebooks under "
+        "(comma-separated; default: the platform default only)",
+    )
+    parser.add_argument(
+        "--with-test-command",
+        action="store_true",
+        help="also time tools/test_all.py (takes minutes)",
+    )
+    args = parser.parse_args(argv)
+    wanted = [s for s in args.only.split(",") if s]
+    bad = set(wanted) - set(SECTIONS)
+    if bad:
+        parser.error(f"unknown section(s) {sorted(bad)}; choose from {SECTIONS}")
+    if args.repeats is not None and args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+    out_dir = args.out or (None if args.quick else HERE)
+    previous = load_previous((out_dir or HERE) / "results.json")
+
+    cfg = Config(args.quick, args.repeats)
+    t0 = time.perf_counter()
+    started = dt.datetime.now(dt.timezone.utc)
+    print("machine …", flush=True)
+    machine = machine_report(0.3 if args.quick else 1.0)
+    cores = machine["usable_cores"]
+    nb_methods: list[str | None] = [
+        m for m in args.notebook_methods.split(",") if m
+    ] or [None]
+
+    skip = set()
+    if args.quick or args.no_notebooks:
+        skip.add("notebooks")
+    plan: dict[str, Callable[[], list[dict[str, Any]]]] = {
+        "start": lambda: section_start(cfg),
+        "cpu": lambda: section_cpu(cfg, cores),
+        "io": lambda: section_io(cfg),
+        "c": lambda: section_c(cfg, cores),
+        "locks": lambda: section_locks(cfg),
+        "timeline": lambda: section_timeline(cfg),
+        "notebooks": lambda: section_notebooks(cfg, nb_methods),
+        "tests": lambda: section_tests(previous, args.with_test_command),
+    }
+    rows: list[dict[str, Any]] = []
+    loads: dict[str, float | None] = {}
+    seconds: dict[str, float] = {}
+    for name, action in plan.items():
+        keep_old = (wanted and name not in wanted) or name in skip
+        if keep_old:
+            old = [r for r in (previous or {}).get("rows", []) if r["section"] == name]
+            if wanted and old and not args.quick:
+                rows.extend(old)
+                loads[name] = (previous or {}).get("loads", {}).get(name)
+            continue
+        print(f"{TITLES[name]} …", flush=True)
+        meter = LoadMeter()
+        s0 = time.perf_counter()
+        try:
+            with meter, quiet_stdout() if name != "notebooks" else _null():
+                new = action()
+        except Exception as exc:  # one broken section must not sink the others
+            new = [error_row(name, TITLES[name], f"{type(exc).__name__}: {exc}")]
+        seconds[name] = time.perf_counter() - s0
+        loads[name] = (
+            None if name == "tests" and not args.with_test_command else (meter.others)
+        )
+        rows.extend(new)
+        for row in new:
+            print(
+                f"  {row['name']}: {fmt(row.get('median'), row['unit'])} "
+                f"{RESULT_MARK[row['status']]}",
+                flush=True,
+            )
+    machine["loadavg_end"] = list(os.getloadavg())
+    runtime = time.perf_counter() - t0
+    given = list(argv if argv is not None else sys.argv[1:])
+    if args.out is not None:  # no machine paths in the report
+        given = [a if a != str(args.out) else "DIR" for a in given]
+    command = " ".join(["python bench/run.py", *given])
+    report: dict[str, Any] = {
+        "schema": SCHEMA,
+        "date": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "make bench" if command == "python bench/run.py" else command,
+        "runtime_s": runtime,
+        "section_seconds": seconds,
+        "quick": args.quick,
+        "machine": machine,
+        "config": dict(vars(cfg)),
+        "loads": loads,
+        "rows": rows,
+    }
+    report["config"]["io_threads"] = list(cfg.io_threads)
+    report["why"] = explain(report)
+    print()
+    print(readme_section(report))
+    if out_dir is not None:
+        md, js = write_results(report, out_dir)
+        print(f"\nwrote {md.name} and {js.name}")
+    return 0
+
+
+@contextmanager
+def _null() -> Iterator[None]:
+    yield
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""The benchmark's arithmetic and writers on tiny inputs, and a --quick smoke run.
+
+No timing is asserted here: speed goals live in bench/run.py, which reports
+ratios against their targets (``make bench``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location(
+        "bench_run", ROOT / "bench" / "run.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_summarize_median_quartiles_and_range(bench):
+    s = bench.summarize([3.0, 1.0, 2.0, 10.0, 4.0])
+    assert s["median"] == 3.0
+    assert (s["min"], s["max"], s["n"]) == (1.0, 10.0, 5)
+    assert s["q1"] == 2.0 and s["q3"] == 4.0
+    assert s["samples"] == [3.0, 1.0, 2.0, 10.0, 4.0]  # in measured order
+    one = bench.summarize([0.5])
+    assert one["median"] == one["q1"] == one["q3"] == 0.5
+    with pytest.raises(ValueError):
+        bench.summarize([])
+
+
+def test_ratio_math(bench):
+    assert bench.speedup(2.0, 0.5) == 4.0
+    assert bench.paired_ratios([2.0, 3.0], [1.0, 1.5]) == [2.0, 2.0]
+    assert bench.ideal_speedup(4, 2) == 2
+    assert bench.ideal_speedup(1, 8) == 1
+    assert bench.overhead([1.05, 2.0], [1.0, 2.0]) == pytest.approx([0.05, 0.0])
+    with pytest.raises(ValueError):
+        bench.speedup(1.0, 0.0)
+    with pytest.raises(ValueError):
+        bench.paired_ratios([1.0], [1.0, 2.0])
+
+
+def test_judge(bench):
+    assert bench.judge(1.9, ">=", 1.8) == "pass"
+    assert bench.judge(1.7, ">=", 1.8) == "miss"
+    assert bench.judge(0.04, "<", 0.05) == "pass"
+    assert bench.judge(0.05, "<", 0.05) == "miss"
+    assert bench.judge(1.0, None, None) == "info"
+    assert bench.judge(None, "<", 1.0) == "error"
+    with pytest.raises(ValueError):
+        bench.judge(1.0, "~", 1.0)
+
+
+def tiny_report(bench):
+    rows = [
+        bench.measurement(
+            "cpu",
+            "2 processes: speedup",
+            [1.5, 1.6, 1.4],
+            "×",
+            op=">=",
+            limit=1.8,
+            target="≥ 1.80×",
+            detail="median wall 0.50 s",
+        ),
+        bench.measurement("start", "fork: start + join", [0.002, 0.003], "ms"),
+        bench.measurement(
+            "timeline",
+            "sequential: extra time",
+            [0.01, 0.02],
+            "%",
+            op="<",
+            limit=0.05,
+            source="local equivalent",
+        ),
+        bench.error_row("tests", "make test", "not measured"),
+    ]
+    report = {
+        "date": "2026-01-01 00:00 UTC",
+        "command": "make bench",
+        "runtime_s": 75.0,
+        "machine": {
+            "platform": "Linux x86_64",
+            "cpu_model": "a CPU",
+            "usable_cores": 2,
+            "free_cores_start": 1.9,
+            "loadavg_start": [0.1, 0, 0],
+            "loadavg_end": [0.2, 0, 0],
+            "implementation": "CPython",
+            "python": "3.11.7",
+            "build": "standard (with the GIL)",
+            "start_method": "fork",
+        },
+        "config": {"io_latency": 0.05, "io_tasks": 64},
+        "loads": {"cpu": 0.5, "start": 0.0},
+        "rows": rows,
+    }
+    report["why"] = bench.explain(report)
+    return report
+
+
+def test_writers_make_a_table_and_a_json_twin(bench, tmp_path):
+    report = tiny_report(bench)
+    md_path, json_path = bench.write_results(report, tmp_path)
+    md = md_path.read_text(encoding="utf-8")
+    assert md.count(bench.START_MARK) == 1 and md.count(bench.END_MARK) == 1
+    assert "| 2 processes: speedup | 1.50× | 1.40× – 1.60× | 3 |" in md
+    assert "❌ miss" in md and "✅ pass" in md and "⚠️ error" in md
+    assert "0.50 cores" in md  # the others' load of that section
+    assert "1 min 15 s" in md
+    assert "¹" in md  # the local-equivalent footnote
+    assert "Targets: 1 passed, 1 missed, 1 not measured." in md
+    assert "**CPU-bound 2 processes: speedup** = 1.50× < 1.80×" in md
+    assert json.loads(json_path.read_text(encoding="utf-8")) == report
+
+
+def test_readme_section_embeds_between_markers(bench):
+    section = bench.readme_section(tiny_report(bench))
+    assert section.startswith(bench.START_MARK) and section.endswith(bench.END_MARK)
+    readme = f"# X\n\n{bench.START_MARK}\nold\n{bench.END_MARK}\n\nrest\n"
+    new = bench.embed(readme, section)
+    assert new.startswith("# X\n\n") and new.endswith("\n\nrest\n")
+    assert "old" not in new and "1.50×" in new
+    assert bench.embed(new, section) == new  # re-runnable
+    with pytest.raises(ValueError):
+        bench.embed("no markers", section)
+
+
+def test_quick_smoke_run(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--quick",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    sections = {row["section"] for row in report["rows"]}
+    assert {"start", "cpu", "io", "c", "locks", "timeline"} <= sections
+    errors = [r for r in report["rows"] if r["status"] == "error"]
+    assert [r["section"] for r in errors] == ["tests"], errors
+    assert str(tmp_path) not in (tmp_path / "results.md").read_text(encoding="utf-8")
