@@ -68,7 +68,7 @@ def setup_source(repo: str) -> str:
         "    import subprocess\n"
         "\n"
         f'    url = "git+{repo}"\n'
-        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)'
+        '    subprocess.run([sys.executable, "-m", "pip", "install", "-q", url], check=True)'  # noqa: E501
     )
 
 

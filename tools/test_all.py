@@ -126,9 +126,22 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="list the stages and exit")
     args = parser.parse_args()
     py = sys.executable
+    methods = METHODS
+    chosen = os.environ.get("CONCLAB_START_METHOD", "").strip()
+    if chosen:
+        if chosen not in METHODS:
+            print(
+                f"test_all: CONCLAB_START_METHOD={chosen!r} is not a start method on "
+                f"this platform; use one of {', '.join(METHODS)}, or unset it to run "
+                "the notebooks under each of them",
+                file=sys.stderr,
+            )
+            return 2
+        methods = [chosen]
+        print(f"CONCLAB_START_METHOD={chosen}: notebooks run under {chosen} only")
     stages: list[tuple[str, object]] = [("lint", lambda: stage_lint(py)),
                                         ("unit", lambda: stage_unit(py))]  # fmt: skip
-    for method in METHODS:
+    for method in methods:
         stages.append((f"nbval-{method}", lambda m=method: stage_nbval(py, m)))
     if (ROOT / "tests" / "browser").exists():
         stages.append(("browser", lambda: stage_browser(py)))
@@ -166,9 +179,9 @@ def main() -> int:
                 continue
             ok = stage_unit(vpy)
             if full:
-                for method in METHODS:
+                for method in methods:
                     ok = stage_nbval(vpy, method) and ok
-            detail = "unit + nbval (" + ", ".join(METHODS) + ")" if full else "unit"
+            detail = "unit + nbval (" + ", ".join(methods) + ")" if full else "unit"
         else:
             ok = bool(action())
             detail = ""
