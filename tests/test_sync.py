@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -302,8 +301,8 @@ def test_stolen_wakeup_is_deterministic():
 
 
 def test_check_safe_account(capsys):
-    assert lab.check_safe_account(lab.ConditionAccount) is True
-    assert lab.check_safe_account(IfAccount) is False
+    assert lab.check_safe_account(lab.ConditionAccount)
+    assert not lab.check_safe_account(IfAccount)
     out = capsys.readouterr().out
     assert "✅" in out and "❌ Not yet: the balance ended at -20" in out
 
@@ -345,9 +344,9 @@ class NotifyOnlyGate(FlagGate):
 
 
 def test_check_gate(capsys):
-    assert lab.check_gate(FlagGate) is True
-    assert lab.check_gate(NotifyOnlyGate, timeout=0.1) is False
-    assert lab.check_gate(threading.Event) is False  # has no open()
+    assert lab.check_gate(FlagGate)
+    assert not lab.check_gate(NotifyOnlyGate, timeout=0.1)
+    assert not lab.check_gate(threading.Event)  # has no open()
     out = capsys.readouterr().out
     assert out.count("❌") == 2
 
@@ -479,65 +478,56 @@ def test_producer_consumer_validates():
 
 
 @pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    for a in range(3):
-        for b in range(3):
-            d = tmp_path / f"d{a}" / f"e{b}"
-            d.mkdir(parents=True)
-            (d / "notes.txt").write_text("x")
-            if (a + b) % 2 == 0:
-                (d / "README.md").write_text("x")
-    (tmp_path / "README.md").write_text("x")
-    return tmp_path
+def tree():
+    with lab.temp_tree(depth=3, fanout=3) as t:
+        yield t
 
 
-def _truth(root: Path, name: str) -> list[str]:
-    return sorted(
-        os.path.relpath(os.path.join(d, f), root).replace(os.sep, "/")
-        for d, dirs, files in os.walk(root)
-        for f in files + dirs
-        if name in f
-    )
+def test_search_waitgroup_finds_the_planted_files(tree):
+    r = lab.search_waitgroup(tree.root)
+    assert r.matches == tree.expected
+    assert r.threads == tree.directories  # one thread per directory
+    assert not any(os.path.isabs(m) for m in r.matches)
 
 
-@pytest.mark.parametrize("method", lab.SEARCH_METHODS)
-def test_search_tree_methods_agree(tree, method):
-    r = lab.search_tree(tree, "README", method=method)
-    assert r.finished
-    assert r.matches == _truth(tree, "README")
-    assert len(r.matches) == 6
-    if method in ("waitgroup", "join"):
-        assert r.threads == 1 + 3 + 9  # one per directory
-    assert not any(m.startswith(str(tree)) for m in r.matches)
+def test_search_waitgroup_with_delay_and_validation(tree):
+    assert lab.search_waitgroup(tree.root, delay=0.001).matches == tree.expected
+    with pytest.raises(ValueError, match="root"):
+        lab.search_waitgroup(tree.root / "missing")
+    with pytest.raises(ValueError, match="filename"):
+        lab.search_waitgroup(tree.root, "")
 
 
-def test_compare_searches_and_plot(tree):
-    results = lab.compare_searches(tree, "notes")
-    assert [r.method for r in results] == list(lab.SEARCH_METHODS)
-    assert all(r.matches == results[0].matches for r in results)
-    fig = lab.plot_search_comparison(results)
-    assert len(fig.axes) == 2
+def test_search_notes_waitgroup_finds_the_same(tree):
+    r = lab.search_notes_waitgroup(tree.root)
+    assert r.matches == tree.expected
+    assert r.threads == tree.directories
 
 
-def test_notes_file_search_finds_the_same(tree):
+def test_notes_file_search_leaves_t_none(tree):
     wg = lab.NotesWaitGroup()
     matches, mutex = [], threading.Lock()
     wg.add(1)
-    threading.Thread(
-        target=lab.notes_file_search, args=(str(tree), "README", wg, matches, mutex)
-    ).start()
+    lab.notes_file_search(str(tree.root), lab.TARGET, wg, matches, mutex)
     wg.wait(timeout=LONG)
     assert wg.wait_count == 0
-    assert sync._relative(matches, str(tree)) == _truth(tree, "README")
+    assert sync._relative(matches, str(tree.root)) == tree.expected
 
 
-def test_search_tree_validates(tree):
-    with pytest.raises(ValueError, match="root"):
-        lab.search_tree(tree / "missing", "x")
-    with pytest.raises(ValueError, match="method"):
-        lab.search_tree(tree, "x", method="magic")
-    with pytest.raises(ValueError, match="filename"):
-        lab.search_tree(tree, "")
+def test_search_rows_and_plots():
+    rows = lab.search_rows(depth=2, fanout=3)
+    assert [r["search"] for r in rows] == list(lab.WAITGROUP_SEARCHES)
+    assert {r["directories"] for r in rows} == {13}
+    threads = {r["search"]: r["threads"] for r in rows}
+    assert threads["WaitGroup + go"] == threads["threads + join"] == 13
+    assert threads["os.walk"] == 0
+    assert threads["pool + futures.wait"] <= 4
+    fig = lab.plot_search_bars(rows)
+    assert len(fig.axes) == 2
+    with pytest.raises(ValueError, match="searches"):
+        lab.search_rows(searches=["magic"])
+    with pytest.raises(ValueError, match="rows"):
+        lab.plot_search_bars([])
 
 
 def test_check_count_files(tree, capsys):
@@ -557,13 +547,13 @@ def test_check_count_files(tree, capsys):
         wg.wait(LONG)
         return total[0]
 
-    assert lab.check_count_files(good, tree) is True
-    assert lab.check_count_files(lambda root: 0, tree) is False
+    assert lab.check_count_files(good, tree.root)
+    assert not lab.check_count_files(lambda root: 0, tree.root)
     assert "❌" in capsys.readouterr().out
 
 
 def test_check_go_quiz(capsys):
-    assert lab.check_go_quiz(dict(sync._GO_QUIZ)) is True
-    assert lab.check_go_quiz({}) is False
+    assert lab.check_go_quiz(dict(sync._GO_QUIZ))
+    assert not lab.check_go_quiz({})
     with pytest.raises(TypeError):
         lab.check_go_quiz([])

@@ -16,25 +16,24 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.figure import Figure
-
+from . import fs
 from ._validate import check_callable, check_choice, check_int, check_number
-from .checks import check_answers, verdict
+from .checks import Verdict, check_answers, verdict
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "BUFFER_KINDS",
-    "SEARCH_METHODS",
+    "WAITGROUP_SEARCHES",
     "BoundedBuffer",
     "ConditionAccount",
     "NotesWaitGroup",
     "ProducerConsumerResult",
     "RecordingCondition",
-    "SearchResult",
     "SyncEvent",
     "SyncRecorder",
     "WaitGroup",
@@ -42,13 +41,14 @@ __all__ = [
     "check_gate",
     "check_go_quiz",
     "check_safe_account",
-    "compare_searches",
     "missed_notify",
     "notes_file_search",
-    "plot_search_comparison",
+    "plot_search_bars",
     "plot_sync_timeline",
     "producer_consumer",
-    "search_tree",
+    "search_notes_waitgroup",
+    "search_rows",
+    "search_waitgroup",
     "stingy_spendy",
     "stolen_wakeup",
 ]
@@ -319,6 +319,8 @@ def plot_sync_timeline(
     the Figure (show it with ``lab.show``). Introduced in
     ``07_condition_variables.ipynb``.
     """
+    from matplotlib.figure import Figure
+
     if not isinstance(recorder, SyncRecorder):
         raise TypeError(
             f"recorder must be a SyncRecorder, got {type(recorder).__name__}"
@@ -775,19 +777,6 @@ def producer_consumer(
 # Recursive directory search (08)
 # --------------------------------------------------------------------------
 
-SEARCH_METHODS = ("waitgroup", "join", "pool", "sequential")
-
-
-@dataclass
-class SearchResult:
-    """Matches (relative paths, sorted), threads used, seconds. ``08``."""
-
-    method: str
-    matches: list[str]
-    threads: int
-    seconds: float
-    finished: bool = True
-
 
 def _relative(paths: Iterable[str], root: str) -> list[str]:
     return sorted(os.path.relpath(p, root).replace(os.sep, "/") for p in paths)
@@ -798,8 +787,10 @@ def notes_file_search(
 ) -> None:
     """The notes' wait-group search, as written (minus its print of each path).
 
-    Note ``t = Thread(...).start()``: ``t`` is ``None``. Introduced in
-    ``08_wait_groups.ipynb``.
+    A thread per sub-directory, counted by ``wait_group``; a name matches
+    when it *contains* ``filename``. Note ``t = Thread(...).start()``: ``t``
+    is ``None``; and ``done()`` is not in a ``finally``: one ``os.listdir``
+    error and ``wait()`` never returns. Introduced in ``08_wait_groups.ipynb``.
     """
     for file in os.listdir(root):
         full_path = os.path.join(root, file)
@@ -818,145 +809,148 @@ def notes_file_search(
     wait_group.done()
 
 
-def search_tree(
-    root: str | os.PathLike[str],
-    filename: str,
-    method: str = "waitgroup",
-    workers: int = 4,
-    timeout: float = 10.0,
-) -> SearchResult:
-    """Find files whose name contains ``filename`` under ``root``.
+def search_notes_waitgroup(
+    root: str | os.PathLike[str], filename: str = fs.TARGET, timeout: float = 10.0
+) -> fs.SearchResult:
+    """Run :func:`notes_file_search` with a :class:`NotesWaitGroup`.
 
-    ``method``: ``"waitgroup"`` (a thread per directory, counted by a
-    :class:`WaitGroup` with ``go``), ``"join"`` (a thread per directory, each
-    joins its children), ``"pool"`` (``workers`` pool threads, the caller
-    submits one task per directory as they are found and uses
-    ``concurrent.futures.wait``), ``"sequential"`` (``os.walk``). Matches are
-    returned relative to ``root``, sorted. Introduced in
-    ``08_wait_groups.ipynb``.
+    Returns an ``fs.SearchResult`` (relative paths, threads created) like the
+    other searches. ``wait`` gets a ``timeout`` so it cannot hang.
+    Introduced in ``08_wait_groups.ipynb``.
     """
-    root = os.fspath(root)
-    if not os.path.isdir(root):
-        raise ValueError("root must be an existing directory")
-    if not isinstance(filename, str) or not filename:
-        raise ValueError("filename must be a non-empty str")
-    check_choice("method", method, SEARCH_METHODS)
-    check_int("workers", workers, minimum=1, maximum=256)
+    top = fs._check_search_args(root, filename, 0.0)
     check_number("timeout", timeout, minimum=0)
+    wait_group = NotesWaitGroup()
+    matches: list[str] = []
+    wait_group.add(1)
+    threading.Thread(
+        target=notes_file_search,
+        args=([top, filename, wait_group, matches, threading.Lock()]),
+    ).start()
+    wait_group.wait(timeout)
+    if wait_group.wait_count:
+        raise TimeoutError(f"the notes' search did not finish in {timeout} s")
+    threads = sum(1 for _ in os.walk(top))  # one per directory, the root's too
+    return fs.SearchResult(_relative(matches, top), threads)
+
+
+def search_waitgroup(
+    root: str | os.PathLike[str], filename: str = fs.TARGET, *, delay: float = 0.0
+) -> fs.SearchResult:
+    """The notes' search with :class:`WaitGroup` done right: ``wg.go`` per directory.
+
+    Each thread lists one directory (after ``delay`` seconds of pretend slow
+    disk), records its matches under a lock and ``wg.go``\\ s a search of each
+    sub-directory; the caller waits once, with a timeout, for the whole tree.
+    No thread waits for its children (unlike ``fs.search_thread_per_dir``).
+    Same result type and matching rule (equal names) as the searches in
+    :mod:`conclab.fs`. Introduced in ``08_wait_groups.ipynb``.
+    """
+    top = fs._check_search_args(root, filename, delay)
     matches: list[str] = []
     lock = threading.Lock()
-    threads = [0]
+    created = [1]
+    wg = WaitGroup()
 
-    def scan(directory: str) -> list[str]:
-        """Record the matches in ``directory``; return its subdirectories."""
-        subdirs = []
-        with os.scandir(directory) as it:
-            for entry in it:
-                if filename in entry.name:
-                    with lock:
-                        matches.append(entry.path)
-                if entry.is_dir(follow_symlinks=False):
-                    subdirs.append(entry.path)
-        return subdirs
-
-    start = time.perf_counter()
-    finished = True
-    if method == "sequential":
-        for dirpath, dirnames, filenames in os.walk(root):
-            matches += [
-                os.path.join(dirpath, n) for n in dirnames + filenames if filename in n
-            ]
-    elif method == "waitgroup":
-        wg = WaitGroup()
-
-        def search(directory: str) -> None:
-            for sub in scan(directory):
+    def file_search(folder: str) -> None:
+        if delay:
+            time.sleep(delay)  # pretend slow disk, as in conclab.fs
+        with os.scandir(folder) as it:
+            entries = list(it)
+        for entry in entries:
+            if entry.name == filename and entry.is_file():
                 with lock:
-                    threads[0] += 1
-                wg.go(search, sub)
+                    matches.append(entry.path)
+            if entry.is_dir(follow_symlinks=False):
+                with lock:
+                    created[0] += 1
+                wg.go(file_search, entry.path)
 
-        threads[0] = 1
-        wg.go(search, root)
-        finished = wg.wait(timeout)
-        if wg.errors:
-            raise wg.errors[0]
-    elif method == "join":
-
-        def search_join(directory: str) -> None:
-            children = []
-            for sub in scan(directory):
-                t = threading.Thread(target=search_join, args=(sub,), daemon=True)
-                t.start()
-                children.append(t)
-            with lock:
-                threads[0] += len(children)
-            for t in children:
-                t.join(timeout)
-
-        first = threading.Thread(target=search_join, args=(root,), daemon=True)
-        threads[0] = 1
-        first.start()
-        first.join(timeout)
-        finished = not first.is_alive()
-    else:  # pool
-        threads[0] = workers
-        deadline = time.monotonic() + timeout
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            pending = {pool.submit(scan, root)}
-            while pending and time.monotonic() < deadline:
-                done, pending = futures_wait(
-                    pending,
-                    timeout=max(0.0, deadline - time.monotonic()),
-                    return_when="FIRST_COMPLETED",
-                )
-                for fut in done:
-                    pending |= {pool.submit(scan, sub) for sub in fut.result()}
-            finished = not pending
-            for fut in pending:
-                fut.cancel()
-    seconds = time.perf_counter() - start
-    with lock:
-        found = _relative(matches, root)
-    return SearchResult(method, found, threads[0], seconds, finished)
+    wg.go(file_search, top)
+    if not wg.wait(timeout=60):
+        raise TimeoutError("the search did not finish in 60 s")
+    if wg.errors:
+        raise wg.errors[0]
+    return fs.SearchResult(_relative(matches, top), created[0])
 
 
-def compare_searches(
-    root: str | os.PathLike[str],
-    filename: str,
-    methods: Iterable[str] = SEARCH_METHODS,
-    workers: int = 4,
+#: The four ways 08 compares, by the names its plots use.
+WAITGROUP_SEARCHES: dict[str, Callable[..., fs.SearchResult]] = {
+    "WaitGroup + go": search_waitgroup,
+    "threads + join": fs.search_thread_per_dir,
+    "pool + futures.wait": fs.search_pool,
+    "os.walk": fs.search_walk,
+}
+
+
+def search_rows(
+    depth: int = 3,
+    fanout: int = 3,
+    delay: float = 0.0,
+    searches: Iterable[str] | None = None,
     repeat: int = 1,
-) -> list[SearchResult]:
-    """Run :func:`search_tree` with each method (best of ``repeat``). ``08``."""
+) -> list[dict[str, Any]]:
+    """Time each search of :data:`WAITGROUP_SEARCHES` on one generated tree.
+
+    Builds a ``fs.temp_tree(depth, fanout)``, runs every search (best of
+    ``repeat``), checks each found exactly the planted files (``ValueError``
+    otherwise) and returns rows ``{"search", "directories", "seconds",
+    "threads"}`` for ``fs.plot_search_sweep`` or :func:`plot_search_bars`.
+    Introduced in ``08_wait_groups.ipynb``.
+    """
+    names = list(WAITGROUP_SEARCHES) if searches is None else list(searches)
+    for name in names:
+        check_choice("searches", name, WAITGROUP_SEARCHES)
     check_int("repeat", repeat, minimum=1, maximum=20)
-    out = []
-    for method in methods:
-        runs = [
-            search_tree(root, filename, method, workers=workers) for _ in range(repeat)
-        ]
-        out.append(min(runs, key=lambda r: r.seconds))
-    return out
+    check_number("delay", delay, minimum=0, maximum=0.1)
+    rows = []
+    with fs.temp_tree(depth, fanout) as tree:
+        for name in names:
+            best = None
+            for _ in range(repeat):
+                start = time.perf_counter()
+                result = WAITGROUP_SEARCHES[name](tree.root, delay=delay)
+                seconds = time.perf_counter() - start
+                best = seconds if best is None else min(best, seconds)
+            if result.matches != tree.expected:
+                raise ValueError(
+                    f"{name} found {len(result.matches)} files, "
+                    f"expected {len(tree.expected)}"
+                )
+            rows.append(
+                {
+                    "search": name,
+                    "directories": tree.directories,
+                    "seconds": best,
+                    "threads": result.threads,
+                }
+            )
+    return rows
 
 
-def plot_search_comparison(results: list[SearchResult], title: str = "") -> Figure:
-    """Two bar charts: seconds and threads per search method. ``08``."""
-    if not results:
-        raise ValueError("results must not be empty")
-    fig = Figure(figsize=(9, 3.2))
+def plot_search_bars(rows: list[dict[str, Any]], title: str = "") -> Figure:
+    """Two bar charts for one tree: wall time and threads per search. ``08``."""
+    from matplotlib.figure import Figure
+
+    if not rows:
+        raise ValueError("rows must not be empty")
+    fig = Figure(figsize=(9, 3.4), layout="constrained")
     ax_t, ax_n = fig.subplots(1, 2)
-    names = [r.method for r in results]
-    colors = ["tab:blue", "tab:orange", "tab:green", "tab:gray"][: len(names)]
-    ax_t.bar(names, [r.seconds * 1e3 for r in results], color=colors)
-    ax_t.set_ylabel("time (ms)")
-    ax_t.set_title("wall time")
-    ax_n.bar(names, [r.threads for r in results], color=colors)
-    ax_n.set_ylabel("threads started")
-    ax_n.set_title("threads")
-    for ax in (ax_t, ax_n):
-        ax.tick_params(axis="x", labelrotation=15)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+    names = [r["search"] for r in rows]
+    colors = ["tab:orange", "tab:blue", "tab:green", "tab:gray", "tab:purple"]
+    colors = (colors * len(names))[: len(names)]
+    for ax, key, scale, label, fmt in (
+        (ax_t, "seconds", 1e3, "wall time (ms)", "{:.0f}"),
+        (ax_n, "threads", 1, "threads created", "{:.0f}"),
+    ):
+        values = [r[key] * scale for r in rows]
+        bars = ax.barh(names, values, color=colors)
+        ax.bar_label(bars, [fmt.format(v) for v in values], padding=3)
+        ax.set_xlabel(label)
+        ax.invert_yaxis()
+        ax.margins(x=0.2)
+    ax_n.set_yticklabels([])
+    fig.suptitle(title or f"one tree of {rows[0]['directories']} directories")
     return fig
 
 
@@ -965,7 +959,7 @@ def plot_search_comparison(results: list[SearchResult], title: str = "") -> Figu
 # --------------------------------------------------------------------------
 
 
-def check_safe_account(account_class: type) -> bool:
+def check_safe_account(account_class: type) -> Verdict:
     """07 exercise: the account must survive a stolen wake-up.
 
     Two spenders of 20 wait on an empty account; one deposit of 20 wakes
@@ -993,7 +987,7 @@ def check_safe_account(account_class: type) -> bool:
     )
 
 
-def check_gate(gate_class: type, timeout: float = 0.3) -> bool:
+def check_gate(gate_class: type, timeout: float = 0.3) -> Verdict:
     """07 exercise: a gate that stays open even if opened before anyone waits.
 
     ``gate_class()`` must have ``open()`` and ``wait(timeout) -> bool``.
@@ -1043,7 +1037,7 @@ def check_gate(gate_class: type, timeout: float = 0.3) -> bool:
     )
 
 
-def check_count_files(count_files: Callable[[str], int], root: Any) -> bool:
+def check_count_files(count_files: Callable[[str], int], root: Any) -> Verdict:
     """08 exercise: ``count_files(root)`` must count every regular file."""
     check_callable("count_files", count_files)
     root = os.fspath(root)
@@ -1071,7 +1065,7 @@ _GO_QUIZ = {
 }
 
 
-def check_go_quiz(answers: dict[str, str]) -> bool:
+def check_go_quiz(answers: dict[str, str]) -> Verdict:
     """08 exercise: map Go's WaitGroup vocabulary to Python."""
     return check_answers(
         answers,
