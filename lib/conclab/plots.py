@@ -241,17 +241,12 @@ def _draw_times(ax: Axes, results: list[Timing], title: str) -> None:
     ax.legend(fontsize=LEGEND_SIZE)
 
 
-def _draw_speedup(
-    ax: Axes,
-    results: list[Timing],
-    cores: int,
-    serial_fraction: float | None,
-    title: str,
-) -> None:
-    by_mode = _by_mode(results)
-    base = _sequential_wall(by_mode)
-    ticks = _worker_ticks(ax, results)
-    span = list(range(1, max(ticks) + 1))
+def _draw_reference_lines(
+    ax: Axes, max_workers: int, cores: int, serial_fraction: float | None
+) -> float:
+    """The ideal line min(workers, cores), Amdahl's curve, the 1× line;
+    returns the highest reference value."""
+    span = list(range(1, max_workers + 1))
     ideal = [min(n, cores) for n in span]
     ax.plot(
         span,
@@ -278,14 +273,29 @@ def _draw_speedup(
         linewidth=1.5,
         label="sequential (1×)",
     )
-    top = max(ideal)
+    top = float(max(ideal))
+    ax.set_ylim(0, top * 1.15)
+    return top
+
+
+def _draw_speedup(
+    ax: Axes,
+    results: list[Timing],
+    cores: int,
+    serial_fraction: float | None,
+    title: str,
+) -> None:
+    by_mode = _by_mode(results)
+    base = _sequential_wall(by_mode)
+    ticks = _worker_ticks(ax, results)
+    top = _draw_reference_lines(ax, max(ticks), cores, serial_fraction)
     for i, (mode, points) in enumerate(by_mode.items()):
         if mode == "sequential":
             continue
         style = _style_for(mode, i)
         xs = [w for w, _ in points]
         ys = [base / wall if wall > 0 else float("inf") for _, wall in points]
-        top = max(top, *[y for y in ys if y != float("inf")])
+        top = max([top, *(y for y in ys if y != float("inf"))])
         ax.plot(
             xs,
             ys,

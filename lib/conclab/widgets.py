@@ -1,3 +1,758 @@
-"""Placeholder: being written."""
+"""Interactive panels: ipywidgets core widgets around a PNG image of a plot.
 
-__all__: list[str] = []
+Introduced in ``00_start_here.ipynb`` (the speedup panel) and used by the
+topic notebooks. Two panels:
+
+- :func:`speedup_panel`: pick a workload, workers, size (latency for the HTTP
+  workload), press **Run**; it measures sequential, threads and processes
+  with :func:`conclab.run` and shows wall time and speedup side by side.
+- :func:`figure_panel`: any function that returns a matplotlib ``Figure``,
+  with sliders, dropdowns or checkboxes for its arguments, for the
+  notebooks' own interactive plots (races, IPC, start methods …).
+
+Why this shape: the plot is a ``widgets.Image`` holding PNG bytes rendered
+from an object-oriented matplotlib ``Figure``, never an ``Output`` widget,
+``interact`` or ``%matplotlib widget``. That works the same on ipywidgets
+7.7.1 (Google Colab) and 8.x (JupyterLab, Notebook 7, VS Code), adds no
+``<Figure …>`` text under nbval, and can be tested without a browser: set a
+control's ``.value``, call ``panel.run_button.click()``, read
+``panel.image.value``. A panel displays itself as the widget plus a static
+``image/png`` of its current plot, so a stored notebook shows the picture
+where widgets cannot render (GitHub, nbviewer, a notebook opened without a
+kernel).
+
+ipywidgets is imported inside the functions: a child process started with
+spawn or forkserver imports ``conclab`` and never needs it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import platform
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._validate import check_callable, check_choice, check_int, check_number
+from .plots import (
+    LABEL_SIZE,
+    figure,
+    figure_png,
+    plot_sweep,
+    png_base64,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["FigurePanel", "SpeedupPanel", "figure_panel", "speedup_panel"]
+
+#: The widget-view mimetype and payload; identical on ipywidgets 7 and 8.
+_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+
+#: Resolution of the panels' images (a 15 x 5 inch sweep is ~1000 px wide).
+PANEL_DPI = 70
+
+#: The most workers the speedup panel's slider offers.
+MAX_PANEL_WORKERS = 16
+
+
+def worker_counts(max_workers: int) -> tuple[int, ...]:
+    """The worker counts a sweep up to ``max_workers`` measures: powers of two,
+    and ``max_workers`` itself (``4 -> (1, 2, 4)``, ``6 -> (1, 2, 4, 6)``)."""
+    check_int("max_workers", max_workers, minimum=1, maximum=MAX_PANEL_WORKERS)
+    counts = [1]
+    while counts[-1] * 2 < max_workers:
+        counts.append(counts[-1] * 2)
+    if counts[-1] != max_workers:
+        counts.append(max_workers)
+    return tuple(counts)
+
+
+class _Panel:
+    """What both panels share: the VBox, the image, the status line, errors,
+    and how the panel displays itself."""
+
+    widget: Any
+    image: Any
+    status: Any
+    error: BaseException | None
+
+    def _make_image(self, png: bytes) -> Any:
+        import ipywidgets as widgets
+
+        return widgets.Image(
+            value=png,
+            format="png",
+            layout=widgets.Layout(max_width="100%", height="auto"),
+        )
+
+    def _show_png(self, png: bytes) -> None:
+        self.image.value = png
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error = exc
+        self.status.value = f"❌ {type(exc).__name__}: {exc}"
+
+    def _summary(self) -> str:
+        return type(self).__name__
+
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> dict[str, Any]:
+        """The live widget, plus a static PNG and a text line as fallbacks.
+
+        Frontends with ipywidgets (JupyterLab, Notebook 7, VS Code, Colab)
+        render the widget; GitHub, nbviewer and a notebook opened without a
+        kernel fall back to the PNG. The text is deterministic (no model id),
+        so nbval can compare it.
+        """
+        data: dict[str, Any] = {
+            "text/plain": self._summary(),
+            "image/png": png_base64(self.image.value),
+        }
+        model_id = getattr(self.widget, "model_id", None)
+        if model_id:
+            data[_VIEW_MIME] = {
+                "version_major": 2,
+                "version_minor": 0,
+                "model_id": model_id,
+            }
+        return data
+
+    def close(self) -> None:
+        """Close the widgets (frees their comms in the kernel)."""
+        for child in _walk(self.widget):
+            child.close()
+
+
+def _walk(widget: Any) -> list[Any]:
+    out = [widget]
+    for child in getattr(widget, "children", ()):
+        out.extend(_walk(child))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The speedup panel
+# ---------------------------------------------------------------------------
+
+
+def _placeholder(
+    counts: Sequence[int], cores: int, serial_fraction: float, message: str
+) -> Figure:
+    """The first render: the axes, the ideal line (and Amdahl's curve), and a
+    note that nothing has been measured yet. Honest and costs no run."""
+    from .plots import _draw_reference_lines, _label
+
+    fig, (left, right) = figure(ncols=2)
+    _label(left, "workers", "wall time (s)", "Wall time vs workers")
+    left.set_xticks(list(counts))
+    left.set_ylim(0, 1)
+    left.set_yticklabels([])
+    left.text(
+        0.5,
+        0.5,
+        message,
+        transform=left.transAxes,
+        ha="center",
+        va="center",
+        fontsize=LABEL_SIZE,
+        wrap=True,
+    )
+    _label(right, "workers", "speedup (× sequential)", "Speedup vs workers")
+    right.set_xticks(list(counts))
+    _draw_reference_lines(right, max(counts), cores, serial_fraction or None)
+    right.legend(fontsize=12)
+    return fig
+
+
+class SpeedupPanel(_Panel):
+    """The speedup panel (see :func:`speedup_panel`).
+
+    Attributes: ``widget`` (the VBox), ``controls`` (name -> widget:
+    ``workload``, ``workers``, ``tasks``, ``size``, ``latency``,
+    ``serial_fraction``), ``run_button``, ``progress``, ``status``,
+    ``image`` (a ``widgets.Image`` of PNG bytes), ``last`` (the
+    ``RunResult`` list of the last run), ``error`` (the exception of the last
+    failed run, else None).
+    """
+
+    def __init__(
+        self,
+        workload: str = "primes",
+        modes: Sequence[str] | None = None,
+        workers: int = 4,
+        size: int | None = None,
+        tasks: int = 8,
+        latency: float = 0.05,
+        start_method: str | None = None,
+        cores: int | None = None,
+        serial_fraction: float | None = None,
+        dpi: int = PANEL_DPI,
+    ) -> None:
+        import ipywidgets as widgets
+
+        from .env import start_method as resolve_start_method
+        from .env import usable_cores
+        from .runner import MODES
+        from .workloads import WORKLOADS
+
+        check_choice("workload", workload, WORKLOADS)
+        modes = tuple(MODES if modes is None else modes)
+        if isinstance(modes, str) or not modes:
+            raise ValueError("modes must be a non-empty list of " + ", ".join(MODES))
+        for mode in modes:
+            check_choice("modes", mode, MODES)
+        if "sequential" not in modes:
+            raise ValueError(
+                "modes must include 'sequential': it is the baseline of the speedup"
+            )
+        check_int("workers", workers, minimum=1, maximum=MAX_PANEL_WORKERS)
+        check_int("tasks", tasks, minimum=1, maximum=64)
+        latency = check_number("latency", latency, minimum=0.0, maximum=1.0)
+        self.start_method = (
+            None if start_method is None else resolve_start_method(start_method)
+        )
+        self.cores = (
+            usable_cores() if cores is None else check_int("cores", cores, minimum=1)
+        )
+        fraction = 0.0 if serial_fraction is None else serial_fraction
+        fraction = check_number("serial_fraction", fraction, minimum=0.0, maximum=0.9)
+        self.dpi = check_int("dpi", dpi, minimum=20, maximum=300)
+        self.modes = modes
+        self.workloads = WORKLOADS
+        spec = WORKLOADS[workload]
+        if size is None:
+            size = spec.default_size
+        elif not spec.needs_server:
+            check_int("size", size, minimum=spec.min_size, maximum=spec.max_size)
+
+        self.last: list[Any] = []
+        self.error: BaseException | None = None
+        self.results_agree: bool | None = None
+        self._last_label = ""
+        self._running = False
+        self._lock = threading.Lock()
+
+        wide = {"description_width": "initial"}
+        self.controls: dict[str, Any] = {
+            "workload": widgets.Dropdown(
+                options=list(WORKLOADS),
+                value=workload,
+                description="workload",
+                style=wide,
+            ),
+            "workers": widgets.IntSlider(
+                value=workers,
+                min=1,
+                max=max(8, workers),
+                step=1,
+                description="max workers",
+                continuous_update=False,
+                style=wide,
+            ),
+            "tasks": widgets.IntSlider(
+                value=tasks,
+                min=1,
+                max=32,
+                step=1,
+                description="tasks",
+                continuous_update=False,
+                style=wide,
+            ),
+            "size": widgets.IntSlider(
+                value=spec.default_size,
+                min=spec.min_size,
+                max=spec.max_size,
+                step=spec.step,
+                description="size",
+                continuous_update=False,
+                style=wide,
+            ),
+            "latency": widgets.FloatSlider(
+                value=latency,
+                min=0.0,
+                max=0.5,
+                step=0.01,
+                readout_format=".2f",
+                description="server latency (s)",
+                continuous_update=False,
+                style=wide,
+            ),
+            "serial_fraction": widgets.FloatSlider(
+                value=fraction,
+                min=0.0,
+                max=0.9,
+                step=0.05,
+                readout_format=".2f",
+                description="Amdahl serial fraction",
+                continuous_update=False,
+                style=wide,
+            ),
+        }
+        self.about = widgets.Label(value="")
+        self.run_button = widgets.Button(
+            description="Run",
+            button_style="primary",
+            icon="play",
+            tooltip="measure every mode and worker count (takes a few seconds)",
+        )
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="")
+        self.status = widgets.Label(value="")
+        self._configure_size(spec, size)
+        self.image = self._make_image(figure_png(self._placeholder(), dpi=self.dpi))
+        c = self.controls
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([c["workload"], self.about]),
+                widgets.HBox([c["workers"], c["tasks"]]),
+                widgets.HBox([c["size"], c["latency"], c["serial_fraction"]]),
+                widgets.HBox([self.run_button, self.progress, self.status]),
+                self.image,
+            ]
+        )
+        self._describe()
+        self.run_button.on_click(self._on_click)
+        c["workload"].observe(self._on_workload, names="value")
+        for name in ("workers", "tasks", "size", "latency"):
+            c[name].observe(self._on_setting, names="value")
+        c["serial_fraction"].observe(self._on_fraction, names="value")
+
+    # -- reading the controls ---------------------------------------------------
+
+    @property
+    def workload(self) -> Any:
+        """The selected :class:`conclab.Workload`."""
+        return self.workloads[self.controls["workload"].value]
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        """The worker counts a run measures."""
+        return worker_counts(self.controls["workers"].value)
+
+    @property
+    def serial_fraction(self) -> float | None:
+        value = self.controls["serial_fraction"].value
+        return value if value > 0 else None
+
+    def _size(self) -> int:
+        spec = self.workload
+        if spec.needs_server:
+            ms = round(self.controls["latency"].value * 1000)
+            return min(max(ms, spec.min_size), spec.max_size)
+        return self.controls["size"].value
+
+    def _plan(self) -> list[tuple[str, int]]:
+        plan = [("sequential", 1)] if "sequential" in self.modes else []
+        for mode in self.modes:
+            if mode != "sequential":
+                plan.extend((mode, w) for w in self.counts)
+        return plan
+
+    def _summary(self) -> str:
+        spec = self.workload
+        return (
+            f"Speedup panel: {spec.name}, {self.controls['tasks'].value} tasks, "
+            f"workers {', '.join(map(str, self.counts))} "
+            "(press Run in a live notebook)"
+        )
+
+    # -- reacting to the controls -------------------------------------------------
+
+    def _configure_size(self, spec: Any, value: int) -> None:
+        slider = self.controls["size"]
+        # widen first, so no intermediate state has min > max or value outside
+        slider.min = min(slider.min, spec.min_size)
+        slider.max = max(slider.max, spec.max_size)
+        slider.value = min(max(value, spec.min_size), spec.max_size)
+        slider.min, slider.max, slider.step = spec.min_size, spec.max_size, spec.step
+        slider.description = f"size ({spec.unit})" if spec.unit else "size"
+        hidden, shown = "none", None
+        slider.layout.display = hidden if spec.needs_server else shown
+        self.controls["latency"].layout.display = shown if spec.needs_server else hidden
+
+    def _describe(self) -> None:
+        spec = self.workload
+        self.about.value = spec.description
+        runs = len(self._plan())
+        self.status.value = (
+            f"Press Run to measure {runs} runs of {self.controls['tasks'].value} "
+            f"tasks on {self.cores} usable cores."
+        )
+
+    def _on_workload(self, change: dict[str, Any]) -> None:
+        spec = self.workloads[change["new"]]
+        self._configure_size(spec, spec.default_size)
+        self._describe()
+
+    def _on_setting(self, change: dict[str, Any]) -> None:
+        self._describe()
+
+    def _on_fraction(self, change: dict[str, Any]) -> None:
+        """A cheap redraw: the Amdahl curve moves, nothing is re-measured."""
+        try:
+            self._redraw()
+        except Exception as exc:
+            self._fail(exc)
+
+    def _on_click(self, button: Any) -> None:
+        try:
+            self.run()
+        except Exception:
+            # shown in .status and kept in .error; the traceback goes to stderr
+            # (JupyterLab's log console), never silently nowhere
+            traceback.print_exc(file=sys.stderr)
+
+    # -- drawing and running ----------------------------------------------------
+
+    def _placeholder(self) -> Figure:
+        return _placeholder(
+            self.counts,
+            self.cores,
+            self.serial_fraction or 0.0,
+            "Not measured yet.\nPress Run to time sequential,\nthreads and processes.",
+        )
+
+    def _title(self) -> str:
+        method = next((r.start_method for r in self.last if r.start_method), None)
+        parts = [
+            self._last_label,
+            f"{self.cores} usable cores",
+            f"Python {platform.python_version()}",
+        ]
+        if method:
+            parts.append(f"start method {method}")
+        return " · ".join(parts)
+
+    def _redraw(self) -> None:
+        if self.last:
+            fig = plot_sweep(
+                self.last,
+                cores=self.cores,
+                serial_fraction=self.serial_fraction,
+                title=self._title(),
+            )
+        else:
+            fig = self._placeholder()
+        self._show_png(figure_png(fig, dpi=self.dpi))
+
+    def run(self) -> list[Any]:
+        """Measure every mode and worker count now (what the Run button does).
+
+        Returns the ``RunResult`` list (also kept in ``.last``). Errors are
+        shown in ``.status``, kept in ``.error`` and raised.
+        """
+        from .corpus import serve_corpus
+        from .runner import run as run_once
+
+        if not self._lock.acquire(blocking=False):
+            self.status.value = "⏳ Already running: wait for this run to finish."
+            return self.last
+        self.error = None
+        self.run_button.disabled = True
+        spec = self.workload
+        size = self._size()
+        count = self.controls["tasks"].value
+        plan = self._plan()
+        self.progress.max = len(plan)
+        self.progress.value = 0
+        try:
+            results: list[Any] = []
+            if spec.needs_server:
+                with serve_corpus(latency=size / 1000) as server:
+                    inputs = spec.make_inputs(size, count, base_url=server.base_url)
+                    results = self._measure(spec, inputs, plan, run_once)
+                    served = server.requests
+                note = f" The local server answered {served} requests, then closed."
+            else:
+                inputs = spec.make_inputs(size, count)
+                results = self._measure(spec, inputs, plan, run_once)
+                note = ""
+            first = results[0].results
+            self.results_agree = all(r.results == first for r in results)
+            self.last = results
+            knob = (
+                f"latency {size} ms"
+                if spec.needs_server
+                else f"size {size}{' ' + spec.unit if spec.unit else ''}"
+            )
+            self._last_label = f"{spec.name}, {knob}: {count} tasks"
+            self._redraw()
+            total = sum(r.wall for r in results)
+            agree = (
+                "✅ every mode returned the same results."
+                if self.results_agree
+                else "❌ the modes returned different results!"
+            )
+            self.status.value = (
+                f"Done: {len(results)} runs in {total:.1f} s; {agree}{note}"
+            )
+            return results
+        except KeyboardInterrupt:
+            self.status.value = "⏹ Interrupted: the pools were shut down."
+            raise
+        except Exception as exc:
+            self._fail(exc)
+            raise
+        finally:
+            self.run_button.disabled = False
+            self._lock.release()
+
+    def _measure(
+        self,
+        spec: Any,
+        inputs: list[Any],
+        plan: list[tuple[str, int]],
+        run_once: Callable[..., Any],
+    ) -> list[Any]:
+        results = []
+        for i, (mode, workers) in enumerate(plan):
+            label = "sequential" if mode == "sequential" else f"{workers} {mode}"
+            self.status.value = (
+                f"⏳ Running {spec.name}: {label} ({i + 1}/{len(plan)})…"
+            )
+            results.append(
+                run_once(spec.func, inputs, mode, workers, self.start_method)
+            )
+            self.progress.value = i + 1
+        return results
+
+
+def speedup_panel(
+    workload: str = "primes",
+    modes: Sequence[str] | None = None,
+    workers: int = 4,
+    size: int | None = None,
+    tasks: int = 8,
+    latency: float = 0.05,
+    start_method: str | None = None,
+    cores: int | None = None,
+    serial_fraction: float | None = None,
+) -> SpeedupPanel:
+    """An interactive speedup experiment: choose, press Run, read the plot.
+
+    ``workload`` is a name from :data:`conclab.WORKLOADS`; ``workers`` the
+    largest worker count (the run measures 1, 2, 4 … up to it); ``tasks`` how
+    many inputs each run processes; ``size`` the workload's size knob
+    (default: the workload's own); ``latency`` the local server's delay in
+    seconds for ``"http fetch"`` (the panel starts :func:`conclab.serve_corpus`
+    for the duration of a run and closes it); ``serial_fraction`` draws
+    Amdahl's curve. Nothing runs until Run is pressed (or ``panel.run()`` is
+    called): the first image is the empty axes with the ideal line. Put
+    ``panel`` as the last expression of a cell to show it
+    (``00_start_here.ipynb``, ``02_the_gil.ipynb``).
+    """
+    return SpeedupPanel(
+        workload=workload,
+        modes=modes,
+        workers=workers,
+        size=size,
+        tasks=tasks,
+        latency=latency,
+        start_method=start_method,
+        cores=cores,
+        serial_fraction=serial_fraction,
+    )
+
+
+# ---------------------------------------------------------------------------
+# The generic figure panel
+# ---------------------------------------------------------------------------
+
+
+def _control(name: str, spec: Any, default: Any) -> Any:
+    """A widget from a short spec: (min, max[, step]) -> slider, a list ->
+    dropdown, a bool -> checkbox, a widget -> itself."""
+    import ipywidgets as widgets
+
+    common = {"description": name, "style": {"description_width": "initial"}}
+    if isinstance(spec, widgets.Widget):
+        return spec
+    if isinstance(spec, bool):
+        return widgets.Checkbox(value=spec, **common)
+    if isinstance(spec, list):
+        if not spec:
+            raise ValueError(f"{name}: the list of options must not be empty")
+        value = default if default in spec else spec[0]
+        return widgets.Dropdown(options=spec, value=value, **common)
+    if isinstance(spec, tuple) and len(spec) in (2, 3):
+        numbers = [v for v in spec if isinstance(v, (int, float))]
+        if len(numbers) != len(spec) or any(isinstance(v, bool) for v in spec):
+            raise TypeError(f"{name}: a slider is (min, max) or (min, max, step)")
+        low, high = spec[0], spec[1]
+        if low >= high:
+            raise ValueError(f"{name}: slider min must be < max, got {spec!r}")
+        if all(isinstance(v, int) for v in spec):
+            step = spec[2] if len(spec) == 3 else 1
+            value = (
+                default if isinstance(default, int) and low <= default <= high else low
+            )
+            return widgets.IntSlider(
+                value=value,
+                min=low,
+                max=high,
+                step=step,
+                continuous_update=False,
+                **common,
+            )
+        step = spec[2] if len(spec) == 3 else (high - low) / 100
+        ok = isinstance(default, (int, float)) and low <= default <= high
+        return widgets.FloatSlider(
+            value=default if ok else low,
+            min=low,
+            max=high,
+            step=step,
+            continuous_update=False,
+            **common,
+        )
+    raise TypeError(
+        f"{name}: give (min, max[, step]) for a slider, a list for a dropdown, "
+        f"True/False for a checkbox, or an ipywidgets widget; got {spec!r}"
+    )
+
+
+class FigurePanel(_Panel):
+    """A function drawn as a PNG, re-drawn when its controls change (see
+    :func:`figure_panel`). Attributes: ``widget``, ``controls``, ``image``,
+    ``status``, ``run_button`` (None when the panel redraws on every change),
+    ``last`` (the last Figure), ``error``."""
+
+    def __init__(
+        self,
+        render: Callable[..., Figure],
+        controls: dict[str, Any],
+        manual: bool = False,
+        button: str = "Run",
+        dpi: int = PANEL_DPI,
+    ) -> None:
+        import ipywidgets as widgets
+
+        check_callable("render", render)
+        self.render = render
+        self.dpi = check_int("dpi", dpi, minimum=20, maximum=300)
+        self.manual = bool(manual)
+        self.error: BaseException | None = None
+        self.last: Figure | None = None
+        try:
+            parameters = inspect.signature(render).parameters
+        except (TypeError, ValueError):
+            parameters = {}
+        defaults = {
+            k: p.default
+            for k, p in parameters.items()
+            if p.default is not inspect.Parameter.empty
+        }
+        self.controls = {
+            name: _control(name, spec, defaults.get(name))
+            for name, spec in controls.items()
+        }
+        self.status = widgets.Label(value="")
+        self.run_button = (
+            widgets.Button(description=button, button_style="primary", icon="play")
+            if self.manual
+            else None
+        )
+        self.image = self._make_image(b"")
+        self.update()
+        row = list(self.controls.values())
+        bottom = [self.run_button, self.status] if self.run_button else [self.status]
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox(row, layout=widgets.Layout(flex_flow="row wrap")),
+                widgets.HBox(bottom),
+                self.image,
+            ]
+        )
+        if self.run_button is not None:
+            self.run_button.on_click(self._on_click)
+            for control in self.controls.values():
+                control.observe(self._on_change_manual, names="value")
+        else:
+            for control in self.controls.values():
+                control.observe(self._on_change, names="value")
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The controls' current values, as ``render`` receives them."""
+        return {name: w.value for name, w in self.controls.items()}
+
+    def _summary(self) -> str:
+        name = getattr(self.render, "__name__", "render")
+        args = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
+        return f"Figure panel: {name}({args})"
+
+    def update(self) -> Figure | None:
+        """Call ``render(**values)`` and show its figure. Errors are shown in
+        ``.status``, kept in ``.error`` and raised."""
+        from matplotlib.figure import Figure
+
+        self.error = None
+        try:
+            fig = self.render(**self.values)
+            if not isinstance(fig, Figure):
+                raise TypeError(
+                    "render must return a matplotlib Figure (from lab.figure()), "
+                    f"got {type(fig).__name__}"
+                )
+            self._show_png(figure_png(fig, dpi=self.dpi))
+        except Exception as exc:
+            self._fail(exc)
+            raise
+        self.last = fig
+        self.status.value = ""
+        return fig
+
+    def run(self) -> Figure | None:
+        """Same as pressing the button (or :meth:`update`)."""
+        return self.update()
+
+    def _safe_update(self) -> None:
+        try:
+            self.update()
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+
+    def _on_change(self, change: dict[str, Any]) -> None:
+        self._safe_update()
+
+    def _on_change_manual(self, change: dict[str, Any]) -> None:
+        self.status.value = "Settings changed: press Run."
+
+    def _on_click(self, button: Any) -> None:
+        button.disabled = True
+        try:
+            self._safe_update()
+        finally:
+            button.disabled = False
+
+
+def figure_panel(
+    render: Callable[..., Figure],
+    manual: bool = False,
+    button: str = "Run",
+    **controls: Any,
+) -> FigurePanel:
+    """Controls for ``render``'s keyword arguments and its figure as an image.
+
+    Each keyword names an argument of ``render`` and how to choose it:
+    ``(min, max)`` or ``(min, max, step)`` gives an int or float slider, a
+    list a dropdown, ``True``/``False`` a checkbox, a widget itself. The
+    starting value is ``render``'s default for that argument when it has one.
+    ``render(**values)`` must return a matplotlib ``Figure`` (build it with
+    :func:`conclab.figure`). With ``manual=True`` it redraws only when the
+    button is pressed: use that when ``render`` measures something. Example::
+
+        def lost_updates(threads=2, iterations=100_000):
+            ...
+            return fig
+
+        lab.figure_panel(lost_updates, manual=True, threads=(1, 8),
+                         iterations=[10_000, 100_000, 1_000_000])
+    """
+    check_callable("render", render)
+    if not controls:
+        raise ValueError("figure_panel needs at least one control, e.g. n=(1, 10)")
+    return FigurePanel(render, controls, manual=manual, button=button)
