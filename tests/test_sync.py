@@ -557,3 +557,12 @@ def test_check_go_quiz(capsys):
     assert not lab.check_go_quiz({})
     with pytest.raises(TypeError):
         lab.check_go_quiz([])
+
+
+def test_panel_render_functions():
+    fig = lab.plot_producer_consumer(items=5, capacity=2, produce_ms=0, consume_ms=0)
+    assert "NOT OK" not in fig.axes[0].get_title()
+    fig = lab.plot_tree_searches(depth=1, fanout=2)
+    assert "3 directories" in fig.texts[0].get_text()
+    with pytest.raises(ValueError, match="consume_ms"):
+        lab.plot_producer_consumer(consume_ms=-1)

@@ -43,8 +43,10 @@ __all__ = [
     "check_safe_account",
     "missed_notify",
     "notes_file_search",
+    "plot_producer_consumer",
     "plot_search_bars",
     "plot_sync_timeline",
+    "plot_tree_searches",
     "producer_consumer",
     "search_notes_waitgroup",
     "search_rows",
@@ -773,6 +775,41 @@ def producer_consumer(
     )
 
 
+def plot_producer_consumer(
+    items: int = 20,
+    capacity: int = 3,
+    produce_ms: float = 1.0,
+    consume_ms: float = 3.0,
+    consumers: int = 1,
+) -> Figure:
+    """Run :func:`producer_consumer` on a recorded buffer and draw its timeline.
+
+    For ``lab.figure_panel`` in ``07_condition_variables.ipynb``: times per
+    item in milliseconds of pretend work. The title says who waited most.
+    """
+    check_number("produce_ms", produce_ms, minimum=0, maximum=50)
+    check_number("consume_ms", consume_ms, minimum=0, maximum=50)
+    r = producer_consumer(
+        items=items,
+        capacity=capacity,
+        produce_time=produce_ms / 1e3,
+        consume_time=consume_ms / 1e3,
+        consumers=consumers,
+        record=True,
+    )
+    assert r.recorder is not None
+    waited: dict[str, float] = {}
+    for thread, start, end, _how in r.recorder.waits():
+        role = "producer" if thread == "producer" else "consumers"
+        waited[role] = waited.get(role, 0.0) + end - start
+    title = (
+        f"{items} items, capacity {capacity}: producer waited "
+        f"{waited.get('producer', 0) * 1e3:.0f} ms, consumers "
+        f"{waited.get('consumers', 0) * 1e3:.0f} ms" + ("" if r.ok else " — NOT OK")
+    )
+    return plot_sync_timeline(r.recorder, title=title, capacity=capacity)
+
+
 # --------------------------------------------------------------------------
 # Recursive directory search (08)
 # --------------------------------------------------------------------------
@@ -952,6 +989,23 @@ def plot_search_bars(rows: list[dict[str, Any]], title: str = "") -> Figure:
     ax_n.set_yticklabels([])
     fig.suptitle(title or f"one tree of {rows[0]['directories']} directories")
     return fig
+
+
+def plot_tree_searches(
+    depth: int = 3, fanout: int = 3, delay_ms: float = 0.0
+) -> Figure:
+    """Build a tree, run the four searches, draw time and threads as bars.
+
+    For ``lab.figure_panel`` in ``08_wait_groups.ipynb``: ``delay_ms`` is the
+    pretend slow-disk wait per directory listing.
+    """
+    check_number("delay_ms", delay_ms, minimum=0, maximum=20)
+    rows = search_rows(depth, fanout, delay=delay_ms / 1e3)
+    return plot_search_bars(
+        rows,
+        title=f"depth {depth}, fanout {fanout}: {rows[0]['directories']} "
+        f"directories, {delay_ms:g} ms per listing",
+    )
 
 
 # --------------------------------------------------------------------------
