@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ._validate import check_int, check_number
-from .checks import verdict
+from .checks import Verdict, verdict
 
 __all__ = [
     "SEARCHES",
@@ -322,7 +322,7 @@ SEARCHES: dict[str, Callable[..., SearchResult]] = {
 }
 
 
-def check_search(result: Any, expected: list[str]) -> bool:
+def check_search(result: Any, expected: list[str]) -> Verdict:
     """Checker: did a search find exactly the ``expected`` relative paths?"""
     matches = result.matches if isinstance(result, SearchResult) else result
     if isinstance(matches, (str, bytes)) or not hasattr(matches, "__iter__"):

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ._validate import check_choice, check_int, check_number
-from .checks import verdict
+from .checks import Verdict, verdict
 
 __all__ = [
     "LETTERS",
@@ -106,8 +107,12 @@ def read_document(url: str, *, decode: bool = True, timeout: float = 10.0) -> st
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ValueError(f"url must be an http:// or https:// URL, got {url!r}")
     timeout = check_number("timeout", timeout, minimum=0.001)
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        body = response.read()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        exc.close()  # an HTTPError holds the open response: close it now
+        raise
     return body.decode("utf-8") if decode else str(body)
 
 
@@ -255,7 +260,9 @@ def table_difference(
     return {k: d for k, d in diff.items() if d}
 
 
-def check_letter_table(table: Mapping[str, int], expected: Mapping[str, int]) -> bool:
+def check_letter_table(
+    table: Mapping[str, int], expected: Mapping[str, int]
+) -> Verdict:
     """Checker: does ``table`` equal the ``expected`` letter counts?
 
     Prints a verdict naming the letters that differ and by how much.
@@ -470,7 +477,7 @@ def count_race_until_lost(
     return result
 
 
-def check_lost_updates(result: RaceResult) -> bool:
+def check_lost_updates(result: RaceResult) -> Verdict:
     """Checker: a locked run must lose nothing (prints a verdict)."""
     if not isinstance(result, RaceResult):
         raise TypeError(f"result must be a RaceResult, got {type(result).__name__}")

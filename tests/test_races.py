@@ -1,0 +1,325 @@
+"""Tests of conclab.races: letter counters, lost updates, the account, mistakes."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from conclab import races
+
+TEXTS = {
+    "/a.txt": "The quick brown fox\njumps over the lazy dog.\n" * 40,
+    "/b.txt": "Ünïcode café, naïve résumé\nand\nnewlines\n" * 30,
+    "/c.txt": "ZZZ zzz\tTabs\r\nCRLF lines\n" * 25,
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = TEXTS.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        data = body.encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def urls() -> Iterator[list[str]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        yield [base + path for path in TEXTS] * 4
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def expected_table() -> dict[str, int]:
+    return races.letter_table("".join(TEXTS.values()) * 4)
+
+
+# -- letter counter ---------------------------------------------------------
+
+
+def test_letter_table_counts_26_letters_case_insensitive() -> None:
+    table = races.letter_table("Aa b! Zz é")
+    assert list(table) == list(races.LETTERS)
+    assert table["a"] == 2 and table["b"] == 1 and table["z"] == 2
+    assert sum(table.values()) == 5
+    assert sorted(races.NOTES_LETTERS) == sorted(races.LETTERS)
+
+
+def test_letter_table_rejects_bytes() -> None:
+    with pytest.raises(TypeError, match="text"):
+        races.letter_table(b"abc")  # type: ignore[arg-type]
+
+
+def test_read_document_decodes_and_notes_way_overcounts_n(urls) -> None:
+    url = urls[0]
+    right = races.read_document(url)
+    wrong = races.read_document(url, decode=False)
+    assert right == TEXTS["/a.txt"]
+    assert wrong.startswith("b'") and "\\n" in wrong
+    diff = races.table_difference(races.letter_table(wrong), races.letter_table(right))
+    # every newline became backslash + n; the leading b of b'...' adds one b
+    assert diff == {"n": right.count("\n"), "b": 1}
+
+
+def test_str_of_bytes_mangles_non_ascii(urls) -> None:
+    url = urls[1]
+    wrong = races.letter_table(races.read_document(url, decode=False))
+    right = races.letter_table(races.read_document(url))
+    assert wrong != right
+    assert wrong["x"] > right["x"]  # \xc3\xa9 ... escapes add x's
+
+
+def test_read_document_validates_url() -> None:
+    with pytest.raises(ValueError, match="url"):
+        races.read_document("ftp://example.org/x")
+    with pytest.raises(ValueError, match="timeout"):
+        races.read_document("http://127.0.0.1:9/x", timeout=0)
+
+
+@pytest.mark.parametrize(
+    "counter",
+    [
+        "sequential",
+        "lock around the count",
+        "lock per character",
+        "local count, merge once",
+    ],
+)
+def test_correct_counters_match_sequential(urls, counter) -> None:
+    assert races.count_letters_threads(urls, counter) == expected_table()
+
+
+def test_unlocked_counter_returns_full_table(urls) -> None:
+    # may lose counts (free-threaded build, Python <= 3.9); never gains any
+    table = races.count_letters_threads(urls, "no lock")
+    expected = expected_table()
+    assert list(table) == list(races.LETTERS)
+    assert all(table[k] <= expected[k] for k in expected)
+
+
+def test_counters_notes_way_overcounts_n(urls) -> None:
+    table = races.count_letters_threads(urls, "local count, merge once", decode=False)
+    diff = races.table_difference(table, expected_table())
+    assert diff["n"] == sum(TEXTS[p].count("\n") for p in TEXTS) * 4
+
+
+def test_counter_arguments_validated(urls) -> None:
+    with pytest.raises(ValueError, match="counter"):
+        races.count_letters_threads(urls, "fastest")
+    with pytest.raises(ValueError, match="urls"):
+        races.count_letters_threads([])
+    with pytest.raises(TypeError, match="urls"):
+        races.count_letters_threads(urls[0])
+    with pytest.raises(ValueError, match="urls"):
+        races.count_letters_threads(["not a url"])
+
+
+def test_counter_propagates_worker_error(urls) -> None:
+    missing = urls[0].rsplit("/", 1)[0] + "/missing.txt"
+    with pytest.raises(Exception, match="404"):
+        races.count_letters_threads([missing, urls[0]], "lock around the count")
+
+
+def test_time_letter_counters_and_plot(urls) -> None:
+    times = races.time_letter_counters(urls[:3], repeat=1)
+    assert list(times) == ["sequential", *races.LETTER_COUNTERS]
+    assert all(t > 0 for t in times.values())
+    fig = races.plot_counter_times(times)
+    assert len(fig.axes) == 1
+    with pytest.raises(ValueError, match="repeat"):
+        races.time_letter_counters(urls, repeat=0)
+    with pytest.raises(ValueError, match="counters"):
+        races.time_letter_counters(urls, counters=["nope"])
+
+
+def test_check_letter_table(capsys) -> None:
+    expected = races.letter_table("hello world")
+    assert races.check_letter_table(dict(expected), expected) == True  # noqa: E712
+    assert "✅ Correct" in capsys.readouterr().out
+    wrong = dict(expected, l=1, n=5)
+    assert races.check_letter_table(wrong, expected) == False  # noqa: E712
+    out = capsys.readouterr().out
+    assert "❌ Not yet" in out and "l: -2" in out and "n: +5" in out
+    with pytest.raises(TypeError):
+        races.check_letter_table([1, 2], expected)  # type: ignore[arg-type]
+
+
+# -- the deterministic lost update -------------------------------------------
+
+
+def test_withdraw_twice_unlocked_always_loses_one_withdrawal() -> None:
+    results = Counter(races.withdraw_twice() for _ in range(200))
+    assert set(results) <= {70, 50}
+    assert 20 not in results
+
+
+def test_withdraw_twice_locked_always_20() -> None:
+    assert {races.withdraw_twice(use_lock=True) for _ in range(200)} == {20}
+
+
+def test_withdraw_twice_validates() -> None:
+    with pytest.raises(ValueError, match="amounts"):
+        races.withdraw_twice(amounts=(1, 2, 3))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="balance"):
+        races.withdraw_twice(balance=1.5)  # type: ignore[arg-type]
+
+
+# -- the statistical lost update ---------------------------------------------
+
+
+def test_account_property() -> None:
+    account = races.Account(5)
+    account.balance += 1
+    assert account.balance == 6 and repr(account) == "Account(balance=6)"
+
+
+def test_locked_count_never_loses_even_with_tiny_switch_interval() -> None:
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(3):
+            result = races.count_race(4, 20_000, use_lock=True)
+            assert result.lost == 0
+            assert result.final == result.expected == 80_000
+    finally:
+        sys.setswitchinterval(old)
+
+
+@pytest.mark.skipif(
+    sys.version_info < (3, 10), reason="measured claim is about CPython 3.10+"
+)
+def test_unlocked_count_loses_updates() -> None:
+    # 2 x 500k through a property: lost updates in 50/50 trials on 3.10-3.13
+    result = races.count_race_until_lost(2, 500_000, attempts=5)
+    assert 0 < result.lost < result.expected
+
+
+def test_count_race_fields_and_validation() -> None:
+    result = races.count_race(3, 0)
+    assert (result.expected, result.final, result.lost) == (0, 0, 0)
+    assert result.seconds >= 0
+    with pytest.raises(ValueError, match="threads"):
+        races.count_race(0, 10)
+    with pytest.raises(TypeError, match="iterations"):
+        races.count_race(2, 1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="attempts"):
+        races.count_race_until_lost(attempts=0)
+
+
+def test_check_lost_updates(capsys) -> None:
+    good = races.count_race(2, 1_000, use_lock=True)
+    assert races.check_lost_updates(good) == True  # noqa: E712
+    bad = races.RaceResult(2, 10, False, 20, 15, 0.1)
+    assert bad.lost == 5
+    assert races.check_lost_updates(bad) == False  # noqa: E712
+    assert "5 of 20" in capsys.readouterr().out
+    with pytest.raises(TypeError):
+        races.check_lost_updates(5)  # type: ignore[arg-type]
+
+
+def test_plot_race_sweep() -> None:
+    rows = [
+        races.RaceResult(2, n, lock, 2 * n, 2 * n - (0 if lock else n // 3), 0.01)
+        for n in (1_000, 10_000)
+        for lock in (False, True)
+    ]
+    fig = races.plot_race_sweep(rows, title="t")
+    assert len(fig.axes) == 2
+    with pytest.raises(ValueError):
+        races.plot_race_sweep([])
+
+
+# -- the bank account ----------------------------------------------------------
+
+
+def test_stingy_spendy_balanced_with_tiny_switch_interval() -> None:
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        account = races.StingySpendy(100)
+        assert races.run_stingy_spendy(account, 20_000) == 100
+    finally:
+        sys.setswitchinterval(old)
+
+
+def test_stingy_spendy_instances_are_independent() -> None:
+    a, b = races.StingySpendy(), races.StingySpendy(50)
+    a.stingy(3)
+    assert (a.money, b.money) == (130, 50)
+    assert a.lock is not b.lock
+
+
+def test_notes_stingy_spendy_class_attributes() -> None:
+    a, b = races.NotesStingySpendy(), races.NotesStingySpendy()
+    assert a.mutex is b.mutex  # one lock shared by every account
+    assert races.run_stingy_spendy(a, 1_000) == 100
+    a.stingy(1)
+    assert a.money == 110
+    assert "money" in vars(a)  # += made an instance attribute
+    assert races.NotesStingySpendy.money == 100 == b.money
+
+
+def test_nested_acquire() -> None:
+    assert races.nested_acquire(threading.Lock(), timeout=0.05) is False
+    assert races.nested_acquire(threading.RLock()) is True
+
+
+# -- common mistakes -----------------------------------------------------------
+
+
+def test_break_with_lock_held() -> None:
+    assert races.break_with_lock_held(timeout=0.05) == {
+        "locked": True,
+        "acquired": False,
+    }
+
+
+def test_start_returns_none() -> None:
+    ran = []
+    assert races.start_returns(lambda: ran.append(1)) is None
+    assert ran == [1]
+
+
+def test_poll_racy_counter_gives_up() -> None:
+    report = races.poll_racy_counter(deadline=0.05)
+    assert report["finished_count"] == 1
+    assert report["workers_done"] == 2
+    assert report["gave_up"] is True
+
+
+def test_waiting_strategies() -> None:
+    joined = races.wait_by_joining(4, 0.05)
+    assert joined.complete and joined.finished == 4 and joined.strategy == "join"
+    short = races.wait_by_sleeping(4, 0.3, sleep_seconds=0.0)
+    assert not short.complete  # read the result before the work was done
+    long = races.wait_by_sleeping(2, 0.0, sleep_seconds=0.1)
+    assert long.complete and long.wasted > 0.05
+    polled = races.wait_by_polling(2, 0.02, poll_seconds=0.1)
+    assert polled.complete and polled.seconds >= 0.1
+    # side by side, generous: joining waits less than sleeping 0.1 s longer
+    assert joined.seconds < long.seconds + 0.2
+    with pytest.raises(ValueError, match="workers"):
+        races.wait_by_joining(0)
+    with pytest.raises(ValueError, match="poll_seconds"):
+        races.wait_by_polling(poll_seconds=0)
