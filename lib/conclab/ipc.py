@@ -1,3 +1,965 @@
-"""Placeholder: being written."""
+"""Inter-process communication: pipes, queues, shared memory, managers.
 
-__all__: list[str] = []
+Introduced in ``04_ipc.ipynb``. Everything that runs in a child process is a
+module-level function here, so ``spawn`` and ``forkserver`` children can
+import it by name; the parent side lives in the notebook or in the helpers
+below. Children never print: they send data back and the parent prints.
+Every helper starts its processes through :func:`conclab.env.mp_context`
+and stops them in a ``finally`` block, so an exception or a
+``KeyboardInterrupt`` leaves no child, queue thread or shared-memory
+segment behind.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from multiprocessing import shared_memory
+from typing import Any
+
+from ._validate import check_callable, check_choice, check_int, check_number
+from .checks import Verdict, check_answers, verdict
+from .env import mp_context
+
+__all__ = [
+    "TRANSPORTS",
+    "TransportResult",
+    "add_one",
+    "attach_shared_memory",
+    "check_letter_counts",
+    "check_sendable",
+    "check_shared_squares",
+    "check_split",
+    "count_letters_processes",
+    "count_letters_sequential",
+    "count_letters_threads",
+    "count_share",
+    "echo_pipe",
+    "echo_queue",
+    "echo_shared",
+    "format_size",
+    "join_before_drain",
+    "leak_demo",
+    "lost_updates",
+    "manager_add",
+    "measure_transports",
+    "plot_transports",
+    "produce",
+    "proxy_call_cost",
+    "put_big",
+    "scale_shared",
+    "shared_memory_segments",
+    "split_evenly",
+    "square_server",
+    "square_shared",
+    "stop_process",
+    "transport_panel",
+    "try_pickle",
+]
+
+#: The three ways of moving bytes that ``measure_transports`` compares.
+TRANSPORTS = ("pipe", "queue", "shared memory")
+
+_JOIN_TIMEOUT = 10.0
+
+
+# ---------------------------------------------------------------------------
+# Small helpers used by the parent side
+# ---------------------------------------------------------------------------
+
+
+def stop_process(process: Any, timeout: float = _JOIN_TIMEOUT) -> int | None:
+    """Join ``process``; terminate (then kill) it if it is still alive.
+
+    The ``finally`` clause of every demo in ``04_ipc.ipynb``: whatever went
+    wrong, no child outlives the cell. Returns the exit code.
+    """
+    timeout = check_number("timeout", timeout, minimum=0)
+    if process.pid is None:  # never started
+        return None
+    process.join(timeout)
+    if process.is_alive():
+        process.terminate()
+        process.join(2.0)
+    if process.is_alive():
+        process.kill()
+        process.join(2.0)
+    return process.exitcode
+
+
+def _get(queue: Any, children: Sequence[Any], timeout: float = 60.0) -> Any:
+    """``queue.get()`` that gives up early when every child has died."""
+    import queue as queue_module
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return queue.get(timeout=0.05)
+        except queue_module.Empty:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"nothing on the queue after {timeout:g} s"
+                ) from None
+            if not any(child.is_alive() for child in children):
+                try:  # the last message may have arrived just now
+                    return queue.get(timeout=0.2)
+                except queue_module.Empty:
+                    codes = [child.exitcode for child in children]
+                    raise RuntimeError(
+                        f"the child processes exited (exit codes {codes}) "
+                        "without sending a result"
+                    ) from None
+
+
+def _wait_event(event: Any, child: Any, timeout: float = _JOIN_TIMEOUT) -> bool:
+    """``event.wait()`` that gives up early when ``child`` has died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if event.wait(0.05):
+            return True
+        if not child.is_alive():
+            return event.is_set()
+    return False
+
+
+def format_size(nbytes: int) -> str:
+    """``1024 -> '1 KiB'``: the size labels of the transport plot."""
+    size = float(check_int("nbytes", nbytes, minimum=0))
+    for unit in ("B", "KiB"):
+        if size < 1024:
+            return f"{size:.4g} {unit}"
+        size /= 1024
+    return f"{size:.4g} MiB"
+
+
+def try_pickle(obj: Any) -> str:
+    """Pickle ``obj`` the way multiprocessing does; say what happened.
+
+    Returns ``"ok (N bytes)"`` or the error's type and the first line of its
+    message, e.g. ``"TypeError: cannot pickle 'socket' object"``.
+    """
+    from multiprocessing.reduction import ForkingPickler
+
+    try:
+        data = ForkingPickler.dumps(obj)
+    except Exception as exc:  # the point is to show which error
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return f"{type(exc).__name__}: {first}"
+    return f"ok ({len(data)} bytes)"
+
+
+# ---------------------------------------------------------------------------
+# Messages: Pipe, Queue, SimpleQueue
+# ---------------------------------------------------------------------------
+
+
+def square_server(conn: Any) -> None:
+    """Child side of the Pipe demo: receive numbers, send back their squares.
+
+    Stops at ``None``. Introduced in ``04_ipc.ipynb``.
+    """
+    try:
+        while True:
+            number = conn.recv()
+            if number is None:
+                break
+            conn.send(number * number)
+    finally:
+        conn.close()
+
+
+def produce(queue: Any, worker: int, count: int) -> None:
+    """Child side of the Queue demo: put ``(worker, i, i * i)`` for each i.
+
+    Works with ``Queue`` and ``SimpleQueue`` alike. ``04_ipc.ipynb``.
+    """
+    for i in range(count):
+        queue.put((worker, i, i * i))
+
+
+def put_big(queue: Any, nbytes: int, done: Any) -> None:
+    """Put one ``nbytes`` message on ``queue``, then set the ``done`` event.
+
+    The join-before-draining trap of ``04_ipc.ipynb``: ``put`` returns at
+    once (a feeder thread writes to the pipe), but the process cannot exit
+    until the feeder has flushed everything, which needs a reader.
+    """
+    queue.put(b"x" * nbytes)
+    done.set()
+
+
+def join_before_drain(
+    nbytes: int = 1 << 20, wait: float = 0.3, start_method: str | None = None
+) -> dict[str, Any]:
+    """Run the join-before-draining trap safely and report what happened.
+
+    Returns ``{"alive_after_join": bool, "received": int, "exitcode": int}``:
+    the child is still alive after ``join(wait)`` when ``nbytes`` is larger
+    than the pipe buffer, and exits 0 once the parent has read the message.
+    """
+    nbytes = check_int("nbytes", nbytes, minimum=1)
+    wait = check_number("wait", wait, minimum=0)
+    ctx = mp_context(start_method)
+    queue, done = ctx.Queue(), ctx.Event()
+    child = ctx.Process(target=put_big, args=(queue, nbytes, done))
+    child.start()
+    try:
+        if not _wait_event(done, child):
+            raise RuntimeError(f"the child exited with code {child.exitcode}")
+        child.join(wait)
+        alive = child.is_alive()
+        received = len(_get(queue, [child], _JOIN_TIMEOUT))
+        child.join(_JOIN_TIMEOUT)
+        return {
+            "alive_after_join": alive,
+            "received": received,
+            "exitcode": child.exitcode,
+        }
+    finally:
+        stop_process(child)
+        queue.close()
+        queue.join_thread()
+
+
+# ---------------------------------------------------------------------------
+# Shared memory: Value / Array, SharedMemory, Manager
+# ---------------------------------------------------------------------------
+
+
+def add_one(counter: Any, times: int, barrier: Any, locked: bool = False) -> None:
+    """Child of the lost-update demo: ``counter.value += 1``, ``times`` times.
+
+    ``counter`` is a ``Value`` or an ``Array`` (then element 0 is counted).
+    Both children meet at ``barrier`` first so that they really overlap.
+    With ``locked=True`` every increment holds ``counter.get_lock()``.
+    ``04_ipc.ipynb``.
+    """
+    barrier.wait(_JOIN_TIMEOUT)
+    if hasattr(counter, "value"):
+        if locked:
+            for _ in range(times):
+                with counter.get_lock():
+                    counter.value += 1
+        else:
+            for _ in range(times):
+                counter.value += 1
+    else:
+        if locked:
+            for _ in range(times):
+                with counter.get_lock():
+                    counter[0] += 1
+        else:
+            for _ in range(times):
+                counter[0] += 1
+
+
+def lost_updates(
+    times: int = 50_000,
+    locked: bool = False,
+    kind: str = "Value",
+    start_method: str | None = None,
+) -> int:
+    """Two processes add 1 ``times`` times each to one shared counter.
+
+    Returns how many of the ``2 * times`` increments were lost (0 when
+    ``locked``). ``kind`` is ``"Value"`` or ``"Array"``. ``04_ipc.ipynb``.
+    """
+    times = check_int("times", times, minimum=1)
+    check_choice("kind", kind, ("Value", "Array"))
+    ctx = mp_context(start_method)
+    counter = ctx.Value("i", 0) if kind == "Value" else ctx.Array("i", 1)
+    barrier = ctx.Barrier(2)
+    children = [
+        ctx.Process(target=add_one, args=(counter, times, barrier, locked))
+        for _ in range(2)
+    ]
+    try:
+        for child in children:
+            child.start()
+        for child in children:
+            child.join(_JOIN_TIMEOUT * 3)
+    finally:
+        for child in children:
+            stop_process(child)
+    final = counter.value if kind == "Value" else counter[0]
+    return 2 * times - final
+
+
+def attach_shared_memory(name: str) -> shared_memory.SharedMemory:
+    """Attach to an existing segment without becoming responsible for it.
+
+    On Python 3.13+ this passes ``track=False``, so the resource tracker
+    only knows the creator's handle; before 3.13 attaching registers the
+    name again, which is harmless for children of the creator (they share
+    its tracker). ``04_ipc.ipynb``.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}")
+    if sys.version_info >= (3, 13):
+        return shared_memory.SharedMemory(name=name, track=False)
+    return shared_memory.SharedMemory(name=name)
+
+
+def scale_shared(name: str, shape: tuple[int, ...], dtype: str, factor: float) -> None:
+    """Child of the SharedMemory demo: multiply a NumPy array in place.
+
+    Attaches the segment ``name``, views it as an array of ``shape`` and
+    ``dtype``, multiplies by ``factor``, drops the view and closes (never
+    unlinks: that is the creator's job). ``04_ipc.ipynb``.
+    """
+    import numpy as np
+
+    shm = attach_shared_memory(name)
+    try:
+        array = np.ndarray(shape, dtype=dtype, buffer=shm.buf)
+        array *= factor
+        del array  # a live view would make close() raise BufferError
+    finally:
+        shm.close()
+
+
+def square_shared(name: str, start: int, stop: int) -> None:
+    """Child of the shared-memory exercise: square ``int64`` items in place.
+
+    Squares items ``start:stop`` of the ``int64`` array stored in segment
+    ``name``. ``04_ipc.ipynb``.
+    """
+    import numpy as np
+
+    shm = attach_shared_memory(name)
+    try:
+        array = np.ndarray((shm.size // 8,), dtype=np.int64, buffer=shm.buf)
+        array[start:stop] **= 2
+        del array
+    finally:
+        shm.close()
+
+
+def shared_memory_segments() -> set[str] | None:
+    """Names of the POSIX shared-memory segments now present (``/dev/shm``).
+
+    ``None`` where the system has no ``/dev/shm`` to list (macOS, Windows).
+    Used to check that a notebook leaves no segment behind.
+    """
+    folder = "/dev/shm"
+    if not os.path.isdir(folder):
+        return None
+    try:
+        return {n for n in os.listdir(folder) if n.startswith(("psm_", "wnsm_"))}
+    except OSError:
+        return None
+
+
+_LEAK_SCRIPT = """
+from multiprocessing import shared_memory
+shm = shared_memory.SharedMemory(create=True, size=1024)
+print(shm.name.lstrip("/"))
+shm.close()  # closed, but nobody calls shm.unlink()
+"""
+
+
+def leak_demo() -> dict[str, Any]:
+    """Run a fresh Python that creates a segment and never unlinks it.
+
+    Returns ``{"warnings": [...], "left_behind": bool}``: the resource
+    tracker's warnings (machine paths and the segment name removed) and
+    whether the segment still exists afterwards (on POSIX the tracker
+    unlinks it at shutdown; the warning is the sign of the bug).
+    ``04_ipc.ipynb``.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", _LEAK_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    name = result.stdout.strip()
+    warnings = []
+    for line in result.stderr.splitlines():
+        if "UserWarning:" in line:
+            line = line.split("UserWarning:", 1)[1].strip()
+        elif not line.strip() or line.startswith(" "):
+            continue
+        if name:
+            line = line.replace(name, "<segment>")
+        warnings.append(line)
+    left = False
+    if name and sys.platform != "win32":
+        try:
+            probe = shared_memory.SharedMemory(name=name, create=False)
+        except FileNotFoundError:
+            left = False
+        else:  # pragma: no cover - only if the tracker failed; clean it up
+            left = True
+            probe.close()
+            probe.unlink()
+    return {"warnings": warnings, "left_behind": left}
+
+
+def manager_add(shared: Any, key: str, times: int) -> None:
+    """Child of the Manager demo: ``shared[key] = i`` for i in range(times).
+
+    ``shared`` is a ``Manager().dict()`` proxy: every assignment is a round
+    trip to the manager process. ``04_ipc.ipynb``.
+    """
+    for i in range(times):
+        shared[key] = i
+
+
+def proxy_call_cost(
+    calls: int = 2000, start_method: str | None = None
+) -> dict[str, float]:
+    """Seconds per ``d[key] = i`` on a plain dict and on a Manager dict proxy.
+
+    Returns ``{"dict": s, "proxy": s, "ratio": proxy / dict}``. Starts and
+    shuts down its own Manager. ``04_ipc.ipynb``.
+    """
+    calls = check_int("calls", calls, minimum=1)
+    plain: dict[str, int] = {}
+    start = time.perf_counter()
+    for i in range(calls):
+        plain["k"] = i
+    t_dict = (time.perf_counter() - start) / calls
+    with mp_context(start_method).Manager() as manager:
+        proxy = manager.dict()
+        start = time.perf_counter()
+        for i in range(calls):
+            proxy["k"] = i
+        t_proxy = (time.perf_counter() - start) / calls
+    return {"dict": t_dict, "proxy": t_proxy, "ratio": t_proxy / t_dict}
+
+
+# ---------------------------------------------------------------------------
+# Measured: latency and throughput vs message size
+# ---------------------------------------------------------------------------
+
+
+def echo_pipe(conn: Any) -> None:
+    """Benchmark child: receive a message, answer with its length; ``None`` stops.
+
+    ``04_ipc.ipynb``.
+    """
+    try:
+        while True:
+            message = conn.recv()
+            if message is None:
+                break
+            conn.send(len(message))
+    finally:
+        conn.close()
+
+
+def echo_queue(inbox: Any, outbox: Any) -> None:
+    """Benchmark child: get a message, put its length; ``None`` stops.
+
+    ``04_ipc.ipynb``.
+    """
+    while True:
+        message = inbox.get()
+        if message is None:
+            break
+        outbox.put(len(message))
+
+
+def echo_shared(name: str, conn: Any) -> None:
+    """Benchmark child: on each size received, copy that many bytes out of
+    the shared segment ``name`` and answer with the length; ``None`` stops.
+
+    Only the size travels through the pipe; the data is read from shared
+    memory (copied once, as a reader that keeps it would). ``04_ipc.ipynb``.
+    """
+    shm = attach_shared_memory(name)
+    try:
+        while True:
+            size = conn.recv()
+            if size is None:
+                break
+            data = bytes(shm.buf[:size])
+            conn.send(len(data))
+    finally:
+        shm.close()
+        conn.close()
+
+
+@dataclass(frozen=True)
+class TransportResult:
+    """One measured point: ``kind`` (a :data:`TRANSPORTS` item), message
+    ``size`` in bytes, median round-trip ``latency`` in seconds (message
+    there, a small answer back), ``throughput`` = size / latency in bytes/s,
+    and how many ``repeats`` the median is over."""
+
+    kind: str
+    size: int
+    latency: float
+    throughput: float
+    repeats: int
+
+
+def _repeats(size: int, budget_bytes: int) -> int:
+    return max(5, min(200, budget_bytes // max(size, 1)))
+
+
+def _time_roundtrips(
+    send: Callable[[bytes], None],
+    receive: Callable[[], Any],
+    kind: str,
+    sizes: Sequence[int],
+    budget_bytes: int,
+) -> list[TransportResult]:
+    results = []
+    for size in sizes:
+        payload = bytes(size)
+        send(payload)  # warm up: first touch of buffers and code paths
+        receive()
+        times = []
+        repeats = _repeats(size, budget_bytes)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            send(payload)
+            answer = receive()
+            times.append(time.perf_counter() - start)
+            if answer != size:
+                raise RuntimeError(f"{kind}: child answered {answer}, not {size}")
+        latency = statistics.median(times)
+        results.append(TransportResult(kind, size, latency, size / latency, repeats))
+    return results
+
+
+def _measure_pipe(ctx: Any, sizes: Sequence[int], budget: int) -> list:
+    here, there = ctx.Pipe()
+    child = ctx.Process(target=echo_pipe, args=(there,))
+    child.start()
+    there.close()
+    try:
+        results = _time_roundtrips(here.send, here.recv, "pipe", sizes, budget)
+        here.send(None)
+        return results
+    finally:
+        stop_process(child)
+        here.close()
+
+
+def _measure_queue(ctx: Any, sizes: Sequence[int], budget: int) -> list:
+    inbox, outbox = ctx.Queue(), ctx.Queue()
+    child = ctx.Process(target=echo_queue, args=(inbox, outbox))
+    child.start()
+    try:
+
+        def receive() -> Any:
+            return _get(outbox, [child], _JOIN_TIMEOUT)
+
+        results = _time_roundtrips(inbox.put, receive, "queue", sizes, budget)
+        inbox.put(None)
+        return results
+    finally:
+        stop_process(child)
+        for queue in (inbox, outbox):
+            queue.close()
+            queue.join_thread()
+
+
+def _measure_shared(ctx: Any, sizes: Sequence[int], budget: int) -> list:
+    shm = shared_memory.SharedMemory(create=True, size=max(sizes))
+    try:
+        here, there = ctx.Pipe()
+        child = ctx.Process(target=echo_shared, args=(shm.name, there))
+        child.start()
+        there.close()
+        try:
+
+            def send(payload: bytes) -> None:
+                shm.buf[: len(payload)] = payload
+                here.send(len(payload))
+
+            results = _time_roundtrips(send, here.recv, "shared memory", sizes, budget)
+            here.send(None)
+            return results
+        finally:
+            stop_process(child)
+            here.close()
+    finally:
+        shm.close()
+        shm.unlink()
+
+
+def measure_transports(
+    sizes: Iterable[int] = (64, 1024, 16 * 1024, 256 * 1024, 4 * 1024 * 1024),
+    kinds: Iterable[str] = TRANSPORTS,
+    budget_bytes: int = 8 * 1024 * 1024,
+    start_method: str | None = None,
+) -> list[TransportResult]:
+    """Round-trip latency and throughput of each transport for each size.
+
+    One child per transport; each size is timed ``budget_bytes // size``
+    times (5 to 200) after one warm-up, and the median kept. The message
+    is ``bytes`` of that size; the answer is its length (a small int).
+    ``shared memory`` writes the bytes into a segment, sends only the size
+    through a pipe, and the child copies the bytes out. ``04_ipc.ipynb``.
+    """
+    sizes = sorted({check_int("size", s, minimum=1, maximum=64 << 20) for s in sizes})
+    if not sizes:
+        raise ValueError("sizes must name at least one message size")
+    kinds = [check_choice("kind", k, TRANSPORTS) for k in kinds]
+    if not kinds:
+        raise ValueError(f"kinds must name at least one of {TRANSPORTS}")
+    budget_bytes = check_int("budget_bytes", budget_bytes, minimum=1)
+    ctx = mp_context(start_method)
+    measure = {
+        "pipe": _measure_pipe,
+        "queue": _measure_queue,
+        "shared memory": _measure_shared,
+    }
+    results: list[TransportResult] = []
+    for kind in kinds:
+        results.extend(measure[kind](ctx, sizes, budget_bytes))
+    return results
+
+
+def plot_transports(results: Sequence[TransportResult], title: str = "") -> Any:
+    """Two log-log panels: round-trip time and throughput vs message size.
+
+    Object-oriented matplotlib (no pyplot state); show it with
+    ``lab.show(fig)``. ``04_ipc.ipynb``.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    if not results:
+        raise ValueError("results is empty: run measure_transports first")
+    fig = Figure(figsize=(9, 3.6), layout="constrained")
+    ax_lat, ax_tp = fig.subplots(1, 2)
+    markers = {"pipe": "o", "queue": "s", "shared memory": "^"}
+    sizes = sorted({r.size for r in results})
+    for kind in TRANSPORTS:
+        points = sorted((r for r in results if r.kind == kind), key=lambda r: r.size)
+        if not points:
+            continue
+        xs = [r.size for r in points]
+        ax_lat.plot(
+            xs, [r.latency * 1e6 for r in points], marker=markers[kind], label=kind
+        )
+        ax_tp.plot(
+            xs, [r.throughput / 1e6 for r in points], marker=markers[kind], label=kind
+        )
+    for ax in (ax_lat, ax_tp):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.xaxis.set_major_locator(FixedLocator(sizes))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticklabels([format_size(s) for s in sizes], rotation=30)
+        ax.set_xlabel("message size")
+        ax.grid(True, which="both", alpha=0.3)
+    ax_lat.set_ylabel("round trip (µs, log)")
+    ax_lat.set_title("latency: lower is better")
+    ax_tp.set_ylabel("throughput (MB/s, log)")
+    ax_tp.set_title("throughput: higher is better")
+    ax_lat.legend()
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+_PANEL_SIZES = (64, 1024, 16 * 1024, 256 * 1024, 1 << 20, 4 << 20, 16 << 20)
+
+
+class _TransportPanel:
+    """Sizes and transports to pick, a Run button, the plot as a PNG image."""
+
+    def __init__(
+        self, sizes: Sequence[int], kinds: Sequence[str], start_method: str | None
+    ) -> None:
+        import ipywidgets as widgets
+
+        self.start_method = start_method
+        options = [(format_size(s), s) for s in _PANEL_SIZES]
+        self.controls = {
+            "sizes": widgets.SelectMultiple(
+                options=options,
+                value=tuple(sizes),
+                rows=len(options),
+                description="sizes",
+            ),
+            "kinds": widgets.SelectMultiple(
+                options=list(TRANSPORTS),
+                value=tuple(kinds),
+                rows=3,
+                description="transports",
+            ),
+        }
+        self.run_button = widgets.Button(description="Run", button_style="primary")
+        self.status = widgets.HTML(value="")
+        self.image = widgets.Image(format="png", value=b"")
+        self.last: list[TransportResult] = []
+        self.run_button.on_click(lambda _button: self.run())
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox(
+                    [
+                        *self.controls.values(),
+                        widgets.VBox([self.run_button, self.status]),
+                    ]
+                ),
+                self.image,
+            ]
+        )
+
+    def run(self) -> list[TransportResult]:
+        sizes = self.controls["sizes"].value
+        kinds = self.controls["kinds"].value
+        if not sizes or not kinds:
+            self.status.value = "pick at least one size and one transport"
+            return self.last
+        self.run_button.disabled = True
+        self.status.value = "measuring …"
+        try:
+            self.last = measure_transports(sizes, kinds, start_method=self.start_method)
+            fig = plot_transports(self.last)
+            self.image.value = _png(fig)
+            slowest = max(r.latency * r.repeats for r in self.last)
+            self.status.value = (
+                f"done ({len(self.last)} points, ≤ {slowest:.2f} s each)"
+            )
+        except Exception as exc:
+            self.status.value = f"failed: {type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self.run_button.disabled = False
+        return self.last
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def _png(fig: Any) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+def transport_panel(
+    sizes: Sequence[int] = (64, 16 * 1024, 1 << 20),
+    kinds: Sequence[str] = TRANSPORTS,
+    start_method: str | None = None,
+    run: bool = True,
+) -> _TransportPanel:
+    """An ipywidgets panel: pick message sizes and transports, press Run.
+
+    The plot is a ``widgets.Image`` of PNG bytes (works with ipywidgets
+    7.7.1 and 8). With ``run=True`` it measures once at creation so the
+    stored notebook shows a plot. ``04_ipc.ipynb``.
+    """
+    for s in sizes:
+        check_choice("size", s, _PANEL_SIZES)
+    for k in kinds:
+        check_choice("kind", k, TRANSPORTS)
+    panel = _TransportPanel(sizes, kinds, start_method)
+    if run:
+        panel.run()
+    return panel
+
+
+# ---------------------------------------------------------------------------
+# The notes' letter counter with processes
+# ---------------------------------------------------------------------------
+
+
+def _count(texts: Iterable[str]) -> Counter:
+    from .workloads import count_letters
+
+    total: Counter = Counter()
+    for text in texts:
+        total.update(count_letters(text))
+    return total
+
+
+def count_share(texts: list[str], queue: Any, index: int) -> None:
+    """Child of the letter counter: count ``texts``, put ``(index, Counter)``.
+
+    Counts locally, sends one message: nothing shared, nothing locked.
+    ``04_ipc.ipynb``.
+    """
+    queue.put((index, _count(texts)))
+
+
+def split_evenly(items: Sequence[Any], workers: int) -> list[list[Any]]:
+    """Deal ``items`` round-robin into ``workers`` shares (some may be empty)."""
+    workers = check_int("workers", workers, minimum=1)
+    return [list(items[i::workers]) for i in range(workers)]
+
+
+def count_letters_sequential(texts: Iterable[str]) -> Counter:
+    """Letter counts of all ``texts``, one after the other. ``04_ipc.ipynb``."""
+    return _count(texts)
+
+
+def count_letters_threads(texts: Sequence[str], workers: int = 2) -> Counter:
+    """Each of ``workers`` threads counts a share; the caller merges.
+
+    The GIL lets only one of them count at a time. ``04_ipc.ipynb``.
+    """
+    workers = check_int("workers", workers, minimum=1)
+    shares = split_evenly(list(texts), workers)
+    parts: list[Counter] = [Counter() for _ in shares]
+
+    def work(i: int) -> None:
+        parts[i] = _count(shares[i])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    total: Counter = Counter()
+    for part in parts:
+        total.update(part)
+    return total
+
+
+def count_letters_processes(
+    texts: Sequence[str], workers: int = 2, start_method: str | None = None
+) -> Counter:
+    """Each of ``workers`` processes counts a share and puts a ``Counter``
+    on a queue; the parent gets them all (before joining) and merges.
+    ``04_ipc.ipynb``."""
+    workers = check_int("workers", workers, minimum=1)
+    ctx = mp_context(start_method)
+    queue = ctx.Queue()
+    shares = split_evenly(list(texts), workers)
+    children = [
+        ctx.Process(target=count_share, args=(share, queue, i))
+        for i, share in enumerate(shares)
+    ]
+    try:
+        for child in children:
+            child.start()
+        parts = dict(_get(queue, children) for _ in children)  # drain first …
+        for child in children:  # … then join
+            child.join(_JOIN_TIMEOUT)
+    finally:
+        for child in children:
+            stop_process(child)
+        queue.close()
+        queue.join_thread()
+    total: Counter = Counter()
+    for i in range(len(children)):
+        total.update(parts[i])
+    return total
+
+
+# ---------------------------------------------------------------------------
+# Checkers for the exercises of 04_ipc.ipynb
+# ---------------------------------------------------------------------------
+
+
+def check_letter_counts(counts: Any, texts: Iterable[str]) -> Verdict:
+    """Verdict: ``counts`` equals the sequential letter count of ``texts``."""
+    expected = dict(count_letters_sequential(texts))
+    if not isinstance(counts, dict):
+        return verdict(
+            False, "", f"expected a dict or Counter, got {type(counts).__name__}"
+        )
+    got = {k: v for k, v in counts.items() if v}
+    want = {k: v for k, v in expected.items() if v}
+    wrong = sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))
+    return verdict(
+        not wrong,
+        f"identical to the sequential count ({sum(want.values()):,} letters).",
+        f"{len(wrong)} letters differ from the sequential count "
+        f"(first: {wrong[:3]}); did every share get counted exactly once?",
+    )
+
+
+_SENDABLE = {
+    "a list of ints": True,
+    "a lambda": False,
+    "a function from conclab": True,
+    "a threading.Lock": False,
+    "a generator": False,
+    "a Counter": True,
+    "a NumPy array": True,
+}
+
+_SENDABLE_WHY = {
+    "a lambda": "pickle stores functions by name; a lambda has none",
+    "a function from conclab": "stored by name (module + qualified name)",
+    "a threading.Lock": "TypeError: cannot pickle '_thread.lock' object",
+    "a generator": "TypeError: cannot pickle 'generator' object",
+    "a NumPy array": "arrays pickle their data buffer",
+}
+
+
+def check_sendable(answers: dict[str, bool]) -> Verdict:
+    """Checker of exercise 1: which objects can be put on a Queue?"""
+    return check_answers(answers, _SENDABLE, _SENDABLE_WHY, name="answers")
+
+
+def check_split(split: Callable[[list[int], int], Any], workers: int = 3) -> Verdict:
+    """Checker of exercise 2: ``split(items, workers)`` must return
+    ``workers`` lists that together hold every item exactly once."""
+    check_callable("split", split)
+    items = list(range(1000, 1020))
+    try:
+        shares = split(items, workers)
+    except Exception as exc:
+        return verdict(False, "", f"split raised {type(exc).__name__}: {exc}")
+    if shares is None:
+        return verdict(False, "", "split returned None; return a list of lists")
+    shares = [list(s) for s in shares]
+    flat = sorted(x for s in shares for x in s)
+    if len(shares) != workers:
+        return verdict(False, "", f"asked for {workers} shares, got {len(shares)}")
+    if flat != items:
+        missing = sorted(set(items) - set(flat))
+        twice = sorted({x for x in flat if flat.count(x) > 1})
+        return verdict(False, "", f"missing {missing[:3]}, counted twice {twice[:3]}")
+    sizes = sorted(len(s) for s in shares)
+    return verdict(
+        sizes[-1] - sizes[0] <= 1,
+        f"{workers} shares of sizes {sizes}, every item exactly once.",
+        f"every item is there once, but the shares are uneven: {sizes}",
+    )
+
+
+def check_shared_squares(
+    fn: Callable[[list[int]], Any], numbers: Sequence[int] = (1, 2, 3, 4, 5, 6)
+) -> Verdict:
+    """Checker of exercise 3: ``fn(numbers)`` must return their squares,
+    computed by children in shared memory, and leave no segment behind."""
+    check_callable("fn", fn)
+    before = shared_memory_segments()
+    try:
+        result = fn(list(numbers))
+    except Exception as exc:
+        return verdict(False, "", f"your function raised {type(exc).__name__}: {exc}")
+    after = shared_memory_segments()
+    want = [n * n for n in numbers]
+    got = None if result is None else [int(x) for x in result]
+    if got != want:
+        return verdict(False, "", f"expected {want}, got {got}")
+    if before is not None and after is not None and after - before:
+        for name in after - before:  # clean up for the student, then say so
+            try:
+                leaked = shared_memory.SharedMemory(name=name)
+                leaked.close()
+                leaked.unlink()
+            except OSError:
+                pass
+        return verdict(
+            False,
+            "",
+            "right squares, but the segment was never "
+            "unlinked: call shm.unlink() in a finally block",
+        )
+    return verdict(True, "right squares and no segment left behind.", "")

@@ -1,0 +1,373 @@
+"""Tests of conclab.ipc under every start method: messages, shared memory,
+the transport benchmark, the letter counter and the exercise checkers.
+
+Every test checks that it leaves no child process and no shared-memory
+segment behind.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import socket
+import sys
+import threading
+from collections import Counter
+
+import numpy as np
+import psutil
+import pytest
+
+from conclab import ipc
+from conclab.env import mp_context
+
+METHODS = multiprocessing.get_all_start_methods()
+TEXTS = [
+    "The quick brown fox jumps over the lazy dog.\n" * 50,
+    "Pack my box with five dozen liquor jugs!\n" * 40,
+    "Ünïcode café, naïve résumé; ZZZ zzz\r\n" * 30,
+    "",
+    "How vexingly quick daft zebras jump\n" * 20,
+]
+
+
+@pytest.fixture(params=METHODS)
+def method(request, monkeypatch):
+    monkeypatch.setenv("CONCLAB_START_METHOD", request.param)
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind():
+    before = ipc.shared_memory_segments()
+    yield
+    children = psutil.Process().children(recursive=True)
+    # forkserver and resource-tracker helpers live for the whole session;
+    # anything else is a child a test forgot.
+    stray = [
+        c
+        for c in children
+        if c.is_running()
+        and not any(
+            "forkserver" in part or "resource_tracker" in part for part in _cmdline(c)
+        )
+    ]
+    assert not stray, f"child processes left behind: {stray}"
+    after = ipc.shared_memory_segments()
+    if before is not None and after is not None:
+        assert not (after - before), f"segments left behind: {after - before}"
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
+
+
+# -- messages ---------------------------------------------------------------
+
+
+def test_pipe_square_server(method):
+    ctx = mp_context()
+    here, there = ctx.Pipe()
+    child = ctx.Process(target=ipc.square_server, args=(there,))
+    child.start()
+    there.close()
+    try:
+        answers = []
+        for n in (2, 3, 12):
+            here.send(n)
+            answers.append(here.recv())
+        here.send(None)
+    finally:
+        ipc.stop_process(child)
+        here.close()
+    assert answers == [4, 9, 144]
+    assert child.exitcode == 0
+
+
+@pytest.mark.parametrize("kind", ["Queue", "SimpleQueue"])
+def test_queue_producers(method, kind):
+    ctx = mp_context()
+    queue = getattr(ctx, kind)()
+    children = [ctx.Process(target=ipc.produce, args=(queue, w, 5)) for w in (0, 1)]
+    try:
+        for c in children:
+            c.start()
+        items = [queue.get() for _ in range(10)]
+    finally:
+        for c in children:
+            ipc.stop_process(c)
+        queue.close()
+    assert sorted(items) == [(w, i, i * i) for w in (0, 1) for i in range(5)]
+    # Each producer's items arrive in the order it put them.
+    for w in (0, 1):
+        assert [i for (ww, i, _) in items if ww == w] == list(range(5))
+
+
+def test_join_before_drain(method):
+    report = ipc.join_before_drain(nbytes=1 << 20, wait=0.2)
+    assert report == {"alive_after_join": True, "received": 1 << 20, "exitcode": 0}
+
+
+def test_join_before_drain_small_message_is_fine(method):
+    # A message that fits in the pipe buffer is flushed without a reader.
+    report = ipc.join_before_drain(nbytes=100, wait=5.0)
+    assert report["alive_after_join"] is False
+    assert report["exitcode"] == 0
+
+
+def test_try_pickle_reports_the_error():
+    assert ipc.try_pickle([1, 2, 3]).startswith("ok (")
+    assert ipc.try_pickle(threading.Lock()) == (
+        "TypeError: cannot pickle '_thread.lock' object"
+    )
+    assert ipc.try_pickle(x for x in ()) == (
+        "TypeError: cannot pickle 'generator' object"
+    )
+    assert ipc.try_pickle(lambda: 1).startswith(("PicklingError", "AttributeError"))
+    lock = mp_context().Lock()
+    assert ipc.try_pickle(lock) == (
+        "RuntimeError: Lock objects should only be shared between processes "
+        "through inheritance"
+    )
+    with (
+        socket.socket() as sock,
+        pytest.raises(TypeError, match="cannot pickle 'socket' object"),
+    ):
+        pickle.dumps(sock)
+
+
+# -- shared memory ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["Value", "Array"])
+def test_locked_increments_lose_nothing(method, kind):
+    assert ipc.lost_updates(times=3000, locked=True, kind=kind) == 0
+
+
+def test_unlocked_increments_lose_updates(method):
+    # Statistical: 2 x 50k unlocked increments lose thousands almost always;
+    # up to 5 trials make a flake vanishingly rare.
+    assert any(ipc.lost_updates(times=50_000) > 0 for _ in range(5))
+
+
+def test_scale_shared_numpy(method):
+    from multiprocessing import shared_memory
+
+    ctx = mp_context()
+    shm = shared_memory.SharedMemory(create=True, size=6 * 8)
+    try:
+        array = np.ndarray((2, 3), dtype="float64", buffer=shm.buf)
+        array[:] = np.arange(6).reshape(2, 3)
+        child = ctx.Process(
+            target=ipc.scale_shared, args=(shm.name, (2, 3), "float64", 10.0)
+        )
+        child.start()
+        assert ipc.stop_process(child) == 0
+        result = array.copy()
+        del array
+    finally:
+        shm.close()
+        shm.unlink()
+    assert result.tolist() == [[0, 10, 20], [30, 40, 50]]
+
+
+def _squares_good(numbers):
+    from multiprocessing import shared_memory
+
+    ctx = mp_context()
+    shm = shared_memory.SharedMemory(create=True, size=8 * len(numbers))
+    try:
+        array = np.ndarray((len(numbers),), dtype=np.int64, buffer=shm.buf)
+        array[:] = numbers
+        half = len(numbers) // 2
+        children = [
+            ctx.Process(target=ipc.square_shared, args=(shm.name, a, b))
+            for a, b in ((0, half), (half, len(numbers)))
+        ]
+        for c in children:
+            c.start()
+        for c in children:
+            ipc.stop_process(c)
+        result = array.tolist()
+        del array
+        return result
+    finally:
+        shm.close()
+        shm.unlink()
+
+
+def _squares_leaky(numbers):
+    from multiprocessing import shared_memory
+
+    shm = shared_memory.SharedMemory(create=True, size=8 * len(numbers))
+    array = np.ndarray((len(numbers),), dtype=np.int64, buffer=shm.buf)
+    array[:] = [n * n for n in numbers]
+    result = array.tolist()
+    del array
+    shm.close()  # but never unlinked
+    return result
+
+
+def test_check_shared_squares(method, capsys):
+    assert ipc.check_shared_squares(_squares_good)
+    assert "✅" in capsys.readouterr().out
+    if ipc.shared_memory_segments() is not None:
+        assert not ipc.check_shared_squares(_squares_leaky)
+        assert "unlink" in capsys.readouterr().out
+    assert not ipc.check_shared_squares(lambda numbers: None)
+    assert not ipc.check_shared_squares(lambda numbers: numbers)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no resource tracker")
+def test_leak_demo_warns_and_tracker_cleans_up():
+    report = ipc.leak_demo()
+    assert report["left_behind"] is False
+    assert any("leaked shared_memory" in w for w in report["warnings"])
+    assert not any("/" in w for w in report["warnings"])
+
+
+def test_manager_proxy(method):
+    ctx = mp_context()
+    with ctx.Manager() as manager:
+        shared = manager.dict()
+        children = [
+            ctx.Process(target=ipc.manager_add, args=(shared, k, 50)) for k in "ab"
+        ]
+        for c in children:
+            c.start()
+        for c in children:
+            ipc.stop_process(c)
+        assert dict(shared) == {"a": 49, "b": 49}
+
+
+def test_proxy_call_cost_is_higher_than_a_dict(method):
+    cost = ipc.proxy_call_cost(calls=200)
+    assert cost["proxy"] > cost["dict"] > 0
+    assert cost["ratio"] == pytest.approx(cost["proxy"] / cost["dict"])
+
+
+# -- transports ---------------------------------------------------------------
+
+
+def test_measure_transports(method):
+    results = ipc.measure_transports(sizes=(64, 4096), budget_bytes=64 * 1024)
+    assert [(r.kind, r.size) for r in results] == [
+        (k, s) for k in ipc.TRANSPORTS for s in (64, 4096)
+    ]
+    for r in results:
+        assert r.latency > 0
+        assert r.throughput == pytest.approx(r.size / r.latency)
+        assert 5 <= r.repeats <= 200
+    fig = ipc.plot_transports(results, title="test")
+    assert len(fig.axes) == 2
+    assert all(ax.get_xscale() == "log" for ax in fig.axes)
+
+
+def test_measure_transports_validates():
+    with pytest.raises(ValueError, match="kind"):
+        ipc.measure_transports(sizes=(64,), kinds=("carrier pigeon",))
+    with pytest.raises(ValueError, match="size"):
+        ipc.measure_transports(sizes=(0,))
+    with pytest.raises(TypeError, match="size"):
+        ipc.measure_transports(sizes=(1.5,))
+    with pytest.raises(ValueError, match="sizes"):
+        ipc.measure_transports(sizes=())
+    with pytest.raises(ValueError, match="results"):
+        ipc.plot_transports([])
+
+
+def test_transport_panel(method):
+    panel = ipc.transport_panel(sizes=(64,), kinds=("pipe",), run=False)
+    assert bytes(panel.image.value) == b""
+    panel.controls["sizes"].value = (64, 1024)
+    panel.run_button.click()
+    assert bytes(panel.image.value).startswith(b"\x89PNG")
+    assert {(r.kind, r.size) for r in panel.last} == {("pipe", 64), ("pipe", 1024)}
+    panel.controls["kinds"].value = ()
+    panel.run()
+    assert "pick" in panel.status.value
+    with pytest.raises(ValueError, match="size"):
+        ipc.transport_panel(sizes=(3,), run=False)
+
+
+def test_format_size():
+    assert ipc.format_size(64) == "64 B"
+    assert ipc.format_size(1024) == "1 KiB"
+    assert ipc.format_size(1536) == "1.5 KiB"
+    assert ipc.format_size(16 << 20) == "16 MiB"
+    with pytest.raises(ValueError, match="nbytes"):
+        ipc.format_size(-1)
+
+
+# -- the letter counter -----------------------------------------------------
+
+
+def test_letter_counter_processes_equal_sequential(method):
+    want = ipc.count_letters_sequential(TEXTS)
+    for workers in (1, 3):
+        got = ipc.count_letters_processes(TEXTS, workers=workers)
+        assert got == want
+        assert set(got) == set("abcdefghijklmnopqrstuvwxyz")
+
+
+def test_letter_counter_threads_equal_sequential():
+    want = ipc.count_letters_sequential(TEXTS)
+    assert ipc.count_letters_threads(TEXTS, workers=3) == want
+    assert want["z"] == 6 * 30 + 50 + 40 + 20
+    with pytest.raises(ValueError, match="workers"):
+        ipc.count_letters_threads(TEXTS, workers=0)
+    with pytest.raises(ValueError, match="workers"):
+        ipc.count_letters_processes(TEXTS, workers=0)
+
+
+def test_split_evenly():
+    assert ipc.split_evenly([1, 2, 3, 4, 5], 2) == [[1, 3, 5], [2, 4]]
+    assert ipc.split_evenly([1], 3) == [[1], [], []]
+    with pytest.raises(TypeError, match="workers"):
+        ipc.split_evenly([1], 2.0)
+
+
+# -- checkers -----------------------------------------------------------------
+
+
+def test_check_letter_counts(capsys):
+    assert ipc.check_letter_counts(ipc.count_letters_sequential(TEXTS), TEXTS)
+    wrong = Counter(ipc.count_letters_sequential(TEXTS))
+    wrong["n"] += 1
+    assert not ipc.check_letter_counts(wrong, TEXTS)
+    assert not ipc.check_letter_counts([1, 2], TEXTS)
+    out = capsys.readouterr().out
+    assert out.count("✅") == 1 and out.count("❌") == 2
+
+
+def test_check_sendable(capsys):
+    assert ipc.check_sendable(dict(ipc._SENDABLE))
+    assert not ipc.check_sendable({})
+    assert "a lambda" in capsys.readouterr().out
+
+
+def test_check_split(capsys):
+    assert ipc.check_split(ipc.split_evenly)
+    assert not ipc.check_split(lambda items, workers: [items[:10], items[10:], []])
+    assert not ipc.check_split(lambda items, workers: [items, items, items])
+    assert not ipc.check_split(lambda items, workers: None)
+    with pytest.raises(TypeError, match="split"):
+        ipc.check_split(42)
+
+
+def test_stop_process_terminates_a_stuck_child(method):
+    ctx = mp_context()
+    queue, done = ctx.Queue(), ctx.Event()
+    child = ctx.Process(target=ipc.put_big, args=(queue, 1 << 20, done))
+    child.start()
+    try:
+        assert done.wait(30)
+        code = ipc.stop_process(child, timeout=0.1)
+    finally:
+        queue.close()
+        queue.cancel_join_thread()
+    assert code is not None and code != 0
+    assert not child.is_alive()
