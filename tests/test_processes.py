@@ -1,0 +1,222 @@
+"""Tests of conclab.processes (notebooks 01, 02's checker, 03)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import threading
+
+import pytest
+
+import conclab as lab
+from conclab import processes
+
+METHODS = multiprocessing.get_all_start_methods()
+needs_fork = pytest.mark.skipif("fork" not in METHODS, reason="no fork here")
+
+
+def test_append_to_changes_the_list_in_a_thread():
+    items = [1, 2]
+    thread = threading.Thread(target=lab.append_to, args=(items, 3))
+    thread.start()
+    thread.join()
+    assert items == [1, 2, 3]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_child_changes_its_own_copy(method):
+    items = [1, 2]
+    assert lab.run_in_child(lab.append_to, items, 3, method=method) == [1, 2, 3]
+    assert items == [1, 2]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_module_global_seen_only_under_fork(method, monkeypatch):
+    monkeypatch.setattr(processes, "SETTING", "changed in the parent")
+    seen = lab.run_in_child(lab.read_setting, method=method)
+    expected = "changed in the parent" if method == "fork" else "set at import"
+    assert seen == expected
+
+
+def test_run_in_child_reports_a_failing_child():
+    with pytest.raises(ChildProcessError, match="ZeroDivisionError"):
+        lab.run_in_child(divmod, 1, 0)
+
+
+@needs_fork
+def test_run_in_child_reports_a_child_that_dies():
+    with pytest.raises(ChildProcessError, match="exit code 3"):
+        lab.run_in_child(processes.os._exit, 3, method="fork")
+
+
+def test_run_in_child_validates():
+    with pytest.raises(TypeError, match="func"):
+        lab.run_in_child(42)
+    with pytest.raises(ValueError, match="start_method"):
+        lab.run_in_child(len, [], method="teleport")
+    with pytest.raises(ValueError, match="timeout"):
+        lab.run_in_child(len, [], timeout=0)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_child_memory(method):
+    row = lab.child_memory(method)
+    assert row.method == method
+    assert 0 < row.uss <= row.rss
+    assert row.parent_rss > 0
+
+
+@needs_fork
+def test_forked_child_shares_most_of_its_memory():
+    row = lab.child_memory("fork")
+    assert row.uss < row.rss / 2
+
+
+def test_child_memory_validates():
+    with pytest.raises(TypeError, match="imports"):
+        lab.child_memory(imports=[3])
+    with pytest.raises(TypeError, match="methods"):
+        lab.child_memory_per_method("fork")
+
+
+def test_child_memory_per_method_and_plot():
+    rows = lab.child_memory_per_method()
+    assert [r.method for r in rows] == [
+        m for m in ("fork", "forkserver", "spawn") if m in METHODS
+    ]
+    fig = lab.plot_child_memory(rows)
+    assert fig.axes and fig.axes[0].get_ylabel() == "MB"
+    with pytest.raises(ValueError, match="rows"):
+        lab.plot_child_memory([])
+
+
+def test_start_join_times():
+    times = lab.start_join_times(repeat=3)
+    assert len(times) == 3 and all(t > 0 for t in times)
+    with pytest.raises(ValueError, match="repeat"):
+        lab.start_join_times(repeat=0)
+
+
+@pytest.mark.skipif("forkserver" not in METHODS, reason="no forkserver here")
+def test_forkserver_first_start_in_a_fresh_interpreter():
+    times = lab.forkserver_first_start(repeat=3)
+    assert len(times) == 3 and all(t > 0 for t in times)
+
+
+def test_start_costs_and_plot():
+    costs = lab.start_costs(repeat=2)
+    assert set(costs.times) == {
+        m for m in ("fork", "forkserver", "spawn") if m in METHODS
+    }
+    assert all(v > 0 for v in costs.medians_ms().values())
+    assert (costs.forkserver_first is None) == ("forkserver" not in METHODS)
+    fig = lab.plot_start_costs(costs)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels[: len(costs.times)] == list(costs.times)
+
+
+@needs_fork
+def test_copy_on_write_and_gc_freeze():
+    result = lab.copy_on_write_demo(n=300_000)
+    labels = [label for label, _, _ in processes.COW_CASES]
+    assert list(result) == labels
+    waits, iterates, collects, frozen_collect, _ = result.values()
+    # generous ratios: touching objects makes memory private, freeze avoids
+    # the collector's writes
+    assert iterates > 4 * max(waits, 0.5)
+    assert collects > 4 * max(frozen_collect, 0.5)
+    fig = lab.plot_copy_on_write(result, n=300_000)
+    assert fig.axes
+    assert processes.gc.isenabled()
+
+
+@needs_fork
+def test_fork_warning_matches_the_version():
+    text = lab.fork_warning()
+    if sys.version_info >= (3, 12):
+        assert text is not None
+        assert text.startswith("DeprecationWarning: This process (pid=N)")
+        assert "multi-threaded" in text
+    else:
+        assert text is None
+
+
+GUARDLESS = """\
+import multiprocessing
+
+def work():
+    print("child")
+
+process = multiprocessing.get_context("spawn").Process(target=work)
+process.start()
+process.join()
+print("exit code", process.exitcode)
+"""
+
+
+def test_run_script_unguarded_spawn_fails_clearly():
+    result = lab.run_script(GUARDLESS, timeout=60)
+    assert "exit code 1" in result.stdout
+    assert result.error() == (
+        "RuntimeError: An attempt has been made to start a new process before "
+        "the current process has finished its bootstrapping phase."
+    )
+    assert "script.py" in result.stderr
+    assert "/tmp" not in result.stderr
+
+
+def test_run_script_guarded_spawn_works():
+    guarded = (
+        GUARDLESS.replace("process = ", 'if __name__ == "__main__":\n    process = ')
+        .replace("\nprocess.", "\n    process.")
+        .replace('\nprint("exit', '\n    print("exit')
+    )
+    result = lab.run_script(guarded, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["child", "exit code 0"]
+    assert result.error() == ""
+
+
+def test_set_start_method_twice():
+    source = (
+        "import multiprocessing\n"
+        "multiprocessing.set_start_method('spawn')\n"
+        "multiprocessing.set_start_method('spawn')\n"
+    )
+    result = lab.run_script(source)
+    assert result.returncode == 1
+    assert result.error() == "RuntimeError: context has already been set."
+
+
+def test_run_script_validates():
+    with pytest.raises(TypeError, match="source"):
+        lab.run_script(b"print(1)")
+
+
+def test_visibility_checker(capsys):
+    right = dict(processes._VISIBILITY)
+    assert lab.check_visibility_answers(right)
+    assert "✅" in capsys.readouterr().out
+    wrong = dict(right, b=True)
+    assert not lab.check_visibility_answers(wrong)
+    out = capsys.readouterr().out
+    assert "'b'" in out and "❌" in out
+
+
+def test_gil_checker_normalises_case(capsys):
+    right = {k: v.upper() for k, v in processes._GIL.items()}
+    assert lab.check_gil_answers(right)
+    assert not lab.check_gil_answers({})
+    with pytest.raises(TypeError):
+        lab.check_gil_answers(["threads"])
+
+
+def test_start_method_checker_accepts_lists_and_sets(capsys):
+    answers = {
+        k: (sorted(v) if isinstance(v, frozenset) else v)
+        for k, v in processes._START.items()
+    }
+    assert lab.check_start_method_answers(answers)
+    answers["windows"] = ["spawn", "fork"]
+    assert not lab.check_start_method_answers(answers)
+    assert "Windows has no fork" in capsys.readouterr().out
