@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# --allow-root only where you are root (a container); never another address.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks
+	$(BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python tools/test_all.py
