@@ -280,17 +280,21 @@ def test_measure_transports_validates():
 
 
 def test_transport_panel(method):
-    panel = ipc.transport_panel(sizes=(64,), kinds=("pipe",), run=False)
-    assert bytes(panel.image.value) == b""
+    panel = ipc.transport_panel(sizes=(64,), kinds=("pipe",))
+    first = bytes(panel.image.value)
+    assert first.startswith(b"\x89PNG")
     panel.controls["sizes"].value = (64, 1024)
+    panel.controls["kinds"].value = ("pipe", "shared memory")
     panel.run_button.click()
-    assert bytes(panel.image.value).startswith(b"\x89PNG")
-    assert {(r.kind, r.size) for r in panel.last} == {("pipe", 64), ("pipe", 1024)}
+    assert panel.error is None
+    assert bytes(panel.image.value) != first
+    assert len(panel.last.axes) == 2
     panel.controls["kinds"].value = ()
     panel.run()
-    assert "pick" in panel.status.value
+    assert panel.error is None  # an empty choice draws a message, no error
+    panel.close()
     with pytest.raises(ValueError, match="size"):
-        ipc.transport_panel(sizes=(3,), run=False)
+        ipc.transport_panel(sizes=(3,))
 
 
 def test_format_size():
@@ -306,21 +310,21 @@ def test_format_size():
 
 
 def test_letter_counter_processes_equal_sequential(method):
-    want = ipc.count_letters_sequential(TEXTS)
+    want = ipc.count_texts_sequential(TEXTS)
     for workers in (1, 3):
-        got = ipc.count_letters_processes(TEXTS, workers=workers)
+        got = ipc.count_texts_processes(TEXTS, workers=workers)
         assert got == want
         assert set(got) == set("abcdefghijklmnopqrstuvwxyz")
 
 
 def test_letter_counter_threads_equal_sequential():
-    want = ipc.count_letters_sequential(TEXTS)
-    assert ipc.count_letters_threads(TEXTS, workers=3) == want
+    want = ipc.count_texts_sequential(TEXTS)
+    assert ipc.count_texts_threads(TEXTS, workers=3) == want
     assert want["z"] == 6 * 30 + 50 + 40 + 20
     with pytest.raises(ValueError, match="workers"):
-        ipc.count_letters_threads(TEXTS, workers=0)
+        ipc.count_texts_threads(TEXTS, workers=0)
     with pytest.raises(ValueError, match="workers"):
-        ipc.count_letters_processes(TEXTS, workers=0)
+        ipc.count_texts_processes(TEXTS, workers=0)
 
 
 def test_split_evenly():
@@ -334,8 +338,8 @@ def test_split_evenly():
 
 
 def test_check_letter_counts(capsys):
-    assert ipc.check_letter_counts(ipc.count_letters_sequential(TEXTS), TEXTS)
-    wrong = Counter(ipc.count_letters_sequential(TEXTS))
+    assert ipc.check_letter_counts(ipc.count_texts_sequential(TEXTS), TEXTS)
+    wrong = Counter(ipc.count_texts_sequential(TEXTS))
     wrong["n"] += 1
     assert not ipc.check_letter_counts(wrong, TEXTS)
     assert not ipc.check_letter_counts([1, 2], TEXTS)

@@ -29,6 +29,7 @@ from .checks import Verdict, check_answers, verdict
 from .env import mp_context
 
 __all__ = [
+    "PANEL_SIZES",
     "TRANSPORTS",
     "TransportResult",
     "add_one",
@@ -37,10 +38,10 @@ __all__ = [
     "check_sendable",
     "check_shared_squares",
     "check_split",
-    "count_letters_processes",
-    "count_letters_sequential",
-    "count_letters_threads",
     "count_share",
+    "count_texts_processes",
+    "count_texts_sequential",
+    "count_texts_threads",
     "echo_pipe",
     "echo_queue",
     "echo_shared",
@@ -626,148 +627,106 @@ def measure_transports(
 def plot_transports(results: Sequence[TransportResult], title: str = "") -> Any:
     """Two log-log panels: round-trip time and throughput vs message size.
 
-    Object-oriented matplotlib (no pyplot state); show it with
-    ``lab.show(fig)``. ``04_ipc.ipynb``.
+    Object-oriented matplotlib via :func:`conclab.figure` (no pyplot state);
+    show it with ``lab.show(fig)``. ``04_ipc.ipynb``.
     """
-    from matplotlib.figure import Figure
     from matplotlib.ticker import FixedLocator, NullLocator
+
+    from .plots import figure
 
     if not results:
         raise ValueError("results is empty: run measure_transports first")
-    fig = Figure(figsize=(9, 3.6), layout="constrained")
-    ax_lat, ax_tp = fig.subplots(1, 2)
-    markers = {"pipe": "o", "queue": "s", "shared memory": "^"}
+    fig, (ax_lat, ax_tp) = figure(ncols=2, figsize=(12, 4.6))
+    styles = {
+        "pipe": {"marker": "o", "color": "#1f77b4"},
+        "queue": {"marker": "s", "color": "#ff7f0e"},
+        "shared memory": {"marker": "^", "color": "#2ca02c"},
+    }
     sizes = sorted({r.size for r in results})
     for kind in TRANSPORTS:
         points = sorted((r for r in results if r.kind == kind), key=lambda r: r.size)
         if not points:
             continue
         xs = [r.size for r in points]
-        ax_lat.plot(
-            xs, [r.latency * 1e6 for r in points], marker=markers[kind], label=kind
-        )
-        ax_tp.plot(
-            xs, [r.throughput / 1e6 for r in points], marker=markers[kind], label=kind
-        )
+        ax_lat.plot(xs, [r.latency * 1e6 for r in points], label=kind, **styles[kind])
+        ax_tp.plot(xs, [r.throughput / 1e6 for r in points], label=kind, **styles[kind])
     for ax in (ax_lat, ax_tp):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.xaxis.set_major_locator(FixedLocator(sizes))
         ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_xticklabels([format_size(s) for s in sizes], rotation=30)
-        ax.set_xlabel("message size")
+        ax.set_xticklabels([format_size(s) for s in sizes])
+        ax.set_xlabel("message size (log scale)", fontsize=13)
         ax.grid(True, which="both", alpha=0.3)
-    ax_lat.set_ylabel("round trip (µs, log)")
-    ax_lat.set_title("latency: lower is better")
-    ax_tp.set_ylabel("throughput (MB/s, log)")
-    ax_tp.set_title("throughput: higher is better")
-    ax_lat.legend()
+        if len(sizes) == 1:
+            ax.set_xlim(sizes[0] / 2, sizes[0] * 2)
+    ax_lat.set_ylabel("round trip, µs (log scale)", fontsize=13)
+    ax_lat.set_title("Latency: lower is better", fontsize=14)
+    ax_tp.set_ylabel("throughput, MB/s (log scale)", fontsize=13)
+    ax_tp.set_title("Throughput: higher is better", fontsize=14)
+    ax_lat.legend(fontsize=12)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=15)
     return fig
 
 
-_PANEL_SIZES = (64, 1024, 16 * 1024, 256 * 1024, 1 << 20, 4 << 20, 16 << 20)
+#: The sizes the transport panel offers.
+PANEL_SIZES = (64, 1024, 16 * 1024, 256 * 1024, 1 << 20, 4 << 20, 16 << 20)
 
 
-class _TransportPanel:
-    """Sizes and transports to pick, a Run button, the plot as a PNG image."""
+def _empty_figure(message: str) -> Any:
+    from .plots import figure
 
-    def __init__(
-        self, sizes: Sequence[int], kinds: Sequence[str], start_method: str | None
-    ) -> None:
-        import ipywidgets as widgets
-
-        self.start_method = start_method
-        options = [(format_size(s), s) for s in _PANEL_SIZES]
-        self.controls = {
-            "sizes": widgets.SelectMultiple(
-                options=options,
-                value=tuple(sizes),
-                rows=len(options),
-                description="sizes",
-            ),
-            "kinds": widgets.SelectMultiple(
-                options=list(TRANSPORTS),
-                value=tuple(kinds),
-                rows=3,
-                description="transports",
-            ),
-        }
-        self.run_button = widgets.Button(description="Run", button_style="primary")
-        self.status = widgets.HTML(value="")
-        self.image = widgets.Image(format="png", value=b"")
-        self.last: list[TransportResult] = []
-        self.run_button.on_click(lambda _button: self.run())
-        self.widget = widgets.VBox(
-            [
-                widgets.HBox(
-                    [
-                        *self.controls.values(),
-                        widgets.VBox([self.run_button, self.status]),
-                    ]
-                ),
-                self.image,
-            ]
-        )
-
-    def run(self) -> list[TransportResult]:
-        sizes = self.controls["sizes"].value
-        kinds = self.controls["kinds"].value
-        if not sizes or not kinds:
-            self.status.value = "pick at least one size and one transport"
-            return self.last
-        self.run_button.disabled = True
-        self.status.value = "measuring …"
-        try:
-            self.last = measure_transports(sizes, kinds, start_method=self.start_method)
-            fig = plot_transports(self.last)
-            self.image.value = _png(fig)
-            slowest = max(r.latency * r.repeats for r in self.last)
-            self.status.value = (
-                f"done ({len(self.last)} points, ≤ {slowest:.2f} s each)"
-            )
-        except Exception as exc:
-            self.status.value = f"failed: {type(exc).__name__}: {exc}"
-            raise
-        finally:
-            self.run_button.disabled = False
-        return self.last
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
-
-
-def _png(fig: Any) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
+    fig, ax = figure(figsize=(12, 4.6))
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=14)
+    return fig
 
 
 def transport_panel(
     sizes: Sequence[int] = (64, 16 * 1024, 1 << 20),
     kinds: Sequence[str] = TRANSPORTS,
     start_method: str | None = None,
-    run: bool = True,
-) -> _TransportPanel:
-    """An ipywidgets panel: pick message sizes and transports, press Run.
+) -> Any:
+    """A panel: pick message sizes and transports, press Run, see the plot.
 
-    The plot is a ``widgets.Image`` of PNG bytes (works with ipywidgets
-    7.7.1 and 8). With ``run=True`` it measures once at creation so the
-    stored notebook shows a plot. ``04_ipc.ipynb``.
+    Built on :func:`conclab.figure_panel` (a ``widgets.Image`` of PNG bytes,
+    works with ipywidgets 7.7.1 and 8). It measures once when created, so
+    the stored notebook shows a plot. ``04_ipc.ipynb``.
     """
-    for s in sizes:
-        check_choice("size", s, _PANEL_SIZES)
-    for k in kinds:
-        check_choice("kind", k, TRANSPORTS)
-    panel = _TransportPanel(sizes, kinds, start_method)
-    if run:
-        panel.run()
-    return panel
+    import ipywidgets as widgets
+
+    from .widgets import figure_panel
+
+    sizes = tuple(check_choice("size", s, PANEL_SIZES) for s in sizes)
+    kinds = tuple(check_choice("kind", k, TRANSPORTS) for k in kinds)
+    options = [(format_size(s), s) for s in PANEL_SIZES]
+    style = {"description_width": "initial"}
+
+    def transports(sizes: tuple[int, ...] = sizes, kinds: tuple[str, ...] = kinds):
+        if not sizes or not kinds:
+            return _empty_figure("Pick at least one size and one transport.")
+        results = measure_transports(sizes, kinds, start_method=start_method)
+        return plot_transports(results)
+
+    return figure_panel(
+        transports,
+        manual=True,
+        sizes=widgets.SelectMultiple(
+            options=options,
+            value=sizes,
+            rows=len(options),
+            description="sizes (ctrl-click)",
+            style=style,
+        ),
+        kinds=widgets.SelectMultiple(
+            options=list(TRANSPORTS),
+            value=kinds,
+            rows=len(TRANSPORTS),
+            description="transports",
+            style=style,
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -799,12 +758,12 @@ def split_evenly(items: Sequence[Any], workers: int) -> list[list[Any]]:
     return [list(items[i::workers]) for i in range(workers)]
 
 
-def count_letters_sequential(texts: Iterable[str]) -> Counter:
+def count_texts_sequential(texts: Iterable[str]) -> Counter:
     """Letter counts of all ``texts``, one after the other. ``04_ipc.ipynb``."""
     return _count(texts)
 
 
-def count_letters_threads(texts: Sequence[str], workers: int = 2) -> Counter:
+def count_texts_threads(texts: Sequence[str], workers: int = 2) -> Counter:
     """Each of ``workers`` threads counts a share; the caller merges.
 
     The GIL lets only one of them count at a time. ``04_ipc.ipynb``.
@@ -827,7 +786,7 @@ def count_letters_threads(texts: Sequence[str], workers: int = 2) -> Counter:
     return total
 
 
-def count_letters_processes(
+def count_texts_processes(
     texts: Sequence[str], workers: int = 2, start_method: str | None = None
 ) -> Counter:
     """Each of ``workers`` processes counts a share and puts a ``Counter``
@@ -865,7 +824,7 @@ def count_letters_processes(
 
 def check_letter_counts(counts: Any, texts: Iterable[str]) -> Verdict:
     """Verdict: ``counts`` equals the sequential letter count of ``texts``."""
-    expected = dict(count_letters_sequential(texts))
+    expected = dict(count_texts_sequential(texts))
     if not isinstance(counts, dict):
         return verdict(
             False, "", f"expected a dict or Counter, got {type(counts).__name__}"
