@@ -96,7 +96,8 @@ def _expect(conn: Any, timeout: float, process: Any) -> Any:
     except EOFError:
         process.join(5)
         raise ChildProcessError(
-            f"the child ended without answering (exit code {process.exitcode})"
+            f"the child ended without answering (exit code {process.exitcode}); "
+            "is its function importable by name?"
         ) from None
 
 
@@ -153,15 +154,7 @@ def run_in_child(
     try:
         process.start()
         sender.close()
-        if not receiver.poll(timeout):
-            raise TimeoutError(f"the child did not answer within {timeout} s")
-        try:
-            status, value = receiver.recv()
-        except EOFError:
-            raise ChildProcessError(
-                "the child ended without a result (exit code "
-                f"{process.exitcode}); is the function importable by name?"
-            ) from None
+        status, value = _expect(receiver, timeout, process)
     finally:
         receiver.close()
         _stop(process)
