@@ -89,6 +89,11 @@ class _Panel:
             layout=widgets.Layout(max_width="100%", height="auto"),
         )
 
+    @property
+    def png(self) -> bytes:
+        """The image's PNG bytes (ipywidgets 8 keeps a memoryview, 7 bytes)."""
+        return bytes(self.image.value)
+
     def _show_png(self, png: bytes) -> None:
         self.image.value = png
 
@@ -111,7 +116,7 @@ class _Panel:
         """
         data: dict[str, Any] = {
             "text/plain": self._summary(),
-            "image/png": png_base64(self.image.value),
+            "image/png": png_base64(self.png),
         }
         model_id = getattr(self.widget, "model_id", None)
         if model_id:

@@ -1,0 +1,394 @@
+"""Tests for conclab.widgets, without a browser: build a panel, move a control,
+press Run (``button.click()`` works on ipywidgets 7 and 8), read the image and
+the numbers behind it. Run them under ipywidgets 7.7.1 too (see the report in
+the widgets module docstring)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import importlib
+import multiprocessing
+import threading
+import urllib.error
+import urllib.request
+
+import ipywidgets as widgets
+import pytest
+from IPython.core.formatters import DisplayFormatter
+
+import conclab as lab
+from conclab import runner
+from conclab.widgets import worker_counts
+
+# conclab.corpus is also a function (the package re-exports it): get the module
+corpus = importlib.import_module("conclab.corpus")
+
+# ipywidgets 7.7.1 (Colab's) with ipykernel >= 6.18 warns on every widget it
+# creates; that is the pair's business, not the panels'. Nothing to ignore on 8.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:The `ipykernel.comm.Comm` class has been deprecated:DeprecationWarning"
+)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+CORE_MODULES = {"@jupyter-widgets/controls", "@jupyter-widgets/base"}
+
+
+def small_panel(**kwargs) -> lab.SpeedupPanel:
+    """A panel whose Run costs well under a second."""
+    options = {"workload": "primes", "workers": 2, "tasks": 4, "size": 1000}
+    options.update(kwargs)
+    return lab.speedup_panel(**options)
+
+
+def walk(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from walk(child)
+
+
+@pytest.fixture
+def count_runs(monkeypatch):
+    """Count calls of conclab.runner.run (the panel looks it up at Run time)."""
+    calls = []
+    real = runner.run
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "run", counting)
+    return calls
+
+
+# --- worker counts ---------------------------------------------------------------
+
+
+def test_worker_counts():
+    assert worker_counts(1) == (1,)
+    assert worker_counts(2) == (1, 2)
+    assert worker_counts(4) == (1, 2, 4)
+    assert worker_counts(6) == (1, 2, 4, 6)
+    assert worker_counts(8) == (1, 2, 4, 8)
+    with pytest.raises(ValueError, match="max_workers"):
+        worker_counts(0)
+
+
+# --- the speedup panel: construction -------------------------------------------
+
+
+def test_panel_builds_without_running_anything(count_runs):
+    threads_before = set(threading.enumerate())
+    panel = small_panel()
+    assert count_runs == []
+    assert panel.last == []
+    assert set(threading.enumerate()) == threads_before
+    assert multiprocessing.active_children() == []
+    assert set(panel.controls) == {
+        "workload",
+        "workers",
+        "tasks",
+        "size",
+        "latency",
+        "serial_fraction",
+    }
+    assert isinstance(panel.controls["workload"], widgets.Dropdown)
+    assert list(panel.controls["workload"].options) == list(lab.WORKLOADS)
+    assert isinstance(panel.controls["workers"], widgets.IntSlider)
+    assert isinstance(panel.run_button, widgets.Button)
+    assert isinstance(panel.image, widgets.Image)
+    assert isinstance(panel.widget, widgets.VBox)
+    # static first render: a real plot (axes, ideal line) before any Run
+    assert panel.image.format == "png"
+    assert panel.png.startswith(PNG_MAGIC)
+    assert "Press Run" in panel.status.value
+    assert panel.image in list(walk(panel.widget))
+
+
+def test_panel_uses_core_widgets_only():
+    panel = small_panel()
+    for w in walk(panel.widget):
+        assert w._model_module in CORE_MODULES, type(w).__name__
+        assert not isinstance(w, widgets.Output)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"workload": "nope"}, ValueError, "workload must be one of 'primes'"),
+        ({"workers": 0}, ValueError, "workers"),
+        ({"workers": 2.0}, TypeError, "workers"),
+        ({"tasks": 0}, ValueError, "tasks"),
+        ({"modes": ("threads",)}, ValueError, "sequential"),
+        ({"modes": ("sequential", "fibers")}, ValueError, "modes"),
+        ({"latency": -1}, ValueError, "latency"),
+        ({"serial_fraction": 2}, ValueError, "serial_fraction"),
+        ({"size": 10**9}, ValueError, "size"),
+        ({"start_method": "teleport"}, ValueError, "start_method"),
+    ],
+)
+def test_panel_validates_arguments(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        small_panel(**kwargs)
+
+
+# --- controls --------------------------------------------------------------------
+
+
+def test_moving_sliders_does_not_measure(count_runs):
+    panel = small_panel(workers=4)
+    before = panel.png
+    panel.controls["workers"].value = 2
+    panel.controls["tasks"].value = 3
+    panel.controls["size"].value = 2000
+    assert count_runs == []
+    assert panel.counts == (1, 2)
+    assert "5 runs of 3 tasks" in panel.status.value
+    assert panel.png == before
+
+
+def test_workload_dropdown_reconfigures_size_and_latency():
+    panel = small_panel()
+    size, latency = panel.controls["size"], panel.controls["latency"]
+    assert latency.layout.display == "none"
+    assert size.layout.display != "none"
+    panel.controls["workload"].value = "sleep"
+    sleep = lab.WORKLOADS["sleep"]
+    assert (size.min, size.max, size.value) == (
+        sleep.min_size,
+        sleep.max_size,
+        sleep.default_size,
+    )
+    assert sleep.unit in size.description
+    assert sleep.description in panel.about.value
+    panel.controls["workload"].value = "http fetch"
+    assert size.layout.display == "none"
+    assert latency.layout.display != "none"
+    panel.controls["workload"].value = "primes"
+    assert size.value == lab.WORKLOADS["primes"].default_size
+    assert latency.layout.display == "none"
+
+
+def test_serial_fraction_redraws_without_measuring(count_runs):
+    panel = small_panel()
+    placeholder = panel.png
+    panel.controls["serial_fraction"].value = 0.2
+    assert panel.png != placeholder
+    assert count_runs == []
+    panel.run_button.click()
+    runs = len(count_runs)
+    measured = panel.png
+    panel.controls["serial_fraction"].value = 0.5
+    assert len(count_runs) == runs
+    assert panel.png != measured
+    assert panel.last  # the redraw reused the measured results
+
+
+# --- Run ---------------------------------------------------------------------------
+
+
+def test_run_button_measures_every_mode_and_updates_the_image(count_runs):
+    panel = small_panel(workers=4)
+    panel.controls["workers"].value = 2  # a slider change, then Run
+    before = panel.png
+    panel.run_button.click()
+    assert panel.error is None, panel.status.value
+    assert [(r.mode, r.workers) for r in panel.last] == [
+        ("sequential", 1),
+        ("threads", 1),
+        ("threads", 2),
+        ("processes", 1),
+        ("processes", 2),
+    ]
+    assert len(count_runs) == 5
+    expected = [lab.count_primes(1000)] * 4
+    for r in panel.last:
+        assert r.results == expected
+        assert r.wall > 0
+    assert panel.results_agree is True
+    assert panel.png != before
+    assert panel.png.startswith(PNG_MAGIC)
+    assert panel.progress.value == panel.progress.max == 5
+    assert panel.status.value.startswith("Done: 5 runs")
+    assert "same results" in panel.status.value
+    assert not panel.run_button.disabled
+    assert multiprocessing.active_children() == []
+
+
+def test_run_method_returns_results_and_honours_modes():
+    panel = small_panel(modes=("sequential", "threads"), workers=2)
+    results = panel.run()
+    assert results is panel.last
+    assert [r.mode for r in results] == ["sequential", "threads", "threads"]
+
+
+def test_errors_show_in_status_and_are_kept(monkeypatch, capsys):
+    panel = small_panel()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(runner, "run", broken)
+    panel.run_button.click()  # the click handler must not swallow it silently
+    assert isinstance(panel.error, RuntimeError)
+    assert "RuntimeError: boom" in panel.status.value
+    assert "boom" in capsys.readouterr().err  # the traceback, for the log
+    assert not panel.run_button.disabled
+    with pytest.raises(RuntimeError, match="boom"):
+        panel.run()
+    monkeypatch.undo()
+    panel.run()
+    assert panel.error is None
+
+
+def test_a_second_press_while_running_is_refused(count_runs):
+    panel = small_panel()
+    panel._lock.acquire()
+    try:
+        panel.run_button.click()
+    finally:
+        panel._lock.release()
+    assert count_runs == []
+    assert "Already running" in panel.status.value
+
+
+def test_http_workload_starts_and_closes_the_server(monkeypatch):
+    servers = []
+    real = corpus.serve_corpus
+
+    @contextlib.contextmanager
+    def recording(latency=0.0):
+        with real(latency=latency) as server:
+            servers.append((latency, server.base_url))
+            yield server
+
+    monkeypatch.setattr(corpus, "serve_corpus", recording)
+    threads_before = set(threading.enumerate())
+    panel = small_panel(workload="http fetch", latency=0.0)
+    panel.controls["latency"].value = 0.01
+    assert servers == []  # nothing is served before Run
+    panel.run_button.click()
+    assert panel.error is None, panel.status.value
+    ((latency, base_url),) = servers
+    assert latency == pytest.approx(0.01)
+    texts = panel.last[0].results
+    assert len(texts) == 4
+    assert all(isinstance(t, str) and t for t in texts)
+    assert all(r.results == texts for r in panel.last)
+    assert "requests, then closed" in panel.status.value
+    # the server is gone: nothing listens on its port, no thread is left
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(base_url + "/rfc/rfc1000.txt", timeout=2)
+    assert set(threading.enumerate()) <= threads_before
+
+
+@pytest.mark.parametrize("method", multiprocessing.get_all_start_methods())
+def test_processes_under_every_start_method(method):
+    panel = small_panel(modes=("sequential", "processes"), start_method=method)
+    panel.run()
+    assert [r.start_method for r in panel.last] == [None, method, method]
+    assert panel.results_agree
+
+
+# --- display ------------------------------------------------------------------------
+
+
+def test_panel_displays_as_widget_with_png_fallback():
+    panel = small_panel()
+    data, _ = DisplayFormatter().format(panel)
+    view = data["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == panel.widget.model_id
+    assert view["version_major"] == 2
+    assert base64.b64decode(data["image/png"]) == panel.png
+    assert data["text/plain"] == (
+        "Speedup panel: primes, 4 tasks, workers 1, 2 (press Run in a live notebook)"
+    )
+
+
+# --- figure_panel ----------------------------------------------------------------
+
+
+def bars(n: int = 3, scale: float = 1.0, label: str = "a", log: bool = False):
+    fig = lab.plot_bars(
+        [f"{label}{i}" for i in range(n)],
+        [scale * (i + 1) for i in range(n)],
+        ylabel="value (units)",
+    )
+    if log:
+        fig.get_axes()[0].set_yscale("log")
+    return fig
+
+
+def test_figure_panel_controls_and_redraw():
+    calls = []
+
+    def render(n: int = 3, scale: float = 1.0, label: str = "b", log: bool = False):
+        calls.append((n, scale, label, log))
+        return bars(n, scale, label, log)
+
+    panel = lab.figure_panel(
+        render, n=(1, 10), scale=(0.5, 5.0, 0.5), label=["a", "b"], log=False
+    )
+    c = panel.controls
+    assert isinstance(c["n"], widgets.IntSlider)
+    assert isinstance(c["scale"], widgets.FloatSlider)
+    assert isinstance(c["label"], widgets.Dropdown)
+    assert isinstance(c["log"], widgets.Checkbox)
+    assert panel.run_button is None
+    # starting values are the function's defaults; the first render is real
+    assert calls == [(3, 1.0, "b", False)]
+    assert panel.png.startswith(PNG_MAGIC)
+    first = panel.png
+    c["n"].value = 5
+    assert calls[-1] == (5, 1.0, "b", False)
+    assert panel.png != first
+    assert len(panel.last.get_axes()[0].patches) == 5
+    for w in walk(panel.widget):
+        assert w._model_module in CORE_MODULES
+
+
+def test_figure_panel_manual_runs_only_on_click():
+    calls = []
+
+    def render(n: int = 2):
+        calls.append(n)
+        return bars(n)
+
+    panel = lab.figure_panel(render, manual=True, n=(1, 6))
+    assert calls == [2]
+    panel.controls["n"].value = 4
+    assert calls == [2]
+    assert "press Run" in panel.status.value
+    panel.run_button.click()
+    assert calls == [2, 4]
+    assert panel.status.value == ""
+
+
+def test_figure_panel_errors_are_shown_and_kept(capsys):
+    def render(n: int = 1):
+        if n > 1:
+            raise ValueError("n too big")
+        return bars(1)
+
+    panel = lab.figure_panel(render, n=(1, 3))
+    panel.controls["n"].value = 2
+    assert isinstance(panel.error, ValueError)
+    assert "n too big" in panel.status.value
+    assert "n too big" in capsys.readouterr().err
+    panel.controls["n"].value = 1
+    assert panel.error is None
+
+
+def test_figure_panel_validates():
+    with pytest.raises(TypeError, match="render"):
+        lab.figure_panel("not callable", n=(1, 2))
+    with pytest.raises(ValueError, match="at least one control"):
+        lab.figure_panel(bars)
+    with pytest.raises(ValueError, match="min must be < max"):
+        lab.figure_panel(bars, n=(5, 1))
+    with pytest.raises(TypeError, match="slider"):
+        lab.figure_panel(bars, n=(1, "x"))
+    with pytest.raises(TypeError, match="dropdown"):
+        lab.figure_panel(bars, n="x")
+    with pytest.raises(TypeError, match="Figure"):
+        lab.figure_panel(lambda n=1: "not a figure", n=(1, 2))
