@@ -260,6 +260,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
+    # socketserver's default backlog is 5: a 6th simultaneous connect has its
+    # SYN dropped and the client retries only after ~1 s.
+    request_queue_size = 128
 
     def __init__(self, latency: float, numbers: tuple[int, ...]) -> None:
         self.latency = latency

@@ -71,7 +71,8 @@ class RunResult:
         """Short name for legends: "sequential", "4 threads", "2 processes"."""
         if self.mode == "sequential":
             return "sequential"
-        kind = self.mode if self.workers != 1 else self.mode[:-1]
+        singular = {"threads": "thread", "processes": "process"}
+        kind = self.mode if self.workers != 1 else singular[self.mode]
         return f"{self.workers} {kind}"
 
     def __repr__(self) -> str:
@@ -129,7 +130,7 @@ def _check_process_task(task: Callable[..., Any], method: str) -> None:
         raise ValueError(
             f"task {name!r} is defined in __main__ (a notebook cell or the "
             f"script itself); under the {method!r} start method each worker "
-            "process imports its task by name and cannot find it there. Move "
+            "process imports its task by name and cannot find it there: move "
             "it to a module (a .py file next to the notebook) and import it, "
             "or use a task from conclab"
         )
@@ -142,10 +143,14 @@ def _check_process_task(task: Callable[..., Any], method: str) -> None:
         ) from exc
 
 
+def _pool_processes(executor: Executor) -> list[Any]:
+    """The worker processes of a process pool (a private attribute, 3.10-3.14)."""
+    return list((getattr(executor, "_processes", None) or {}).values())
+
+
 def _stop_processes(executor: Executor) -> None:
     """On KeyboardInterrupt: stop a process pool's workers instead of waiting."""
-    processes = getattr(executor, "_processes", None) or {}
-    for process in list(processes.values()):
+    for process in _pool_processes(executor):
         if process.is_alive():
             process.terminate()
 
@@ -153,20 +158,23 @@ def _stop_processes(executor: Executor) -> None:
 def _pooled(
     executor: Executor, task: Callable[[Any], Any], items: Sequence[Any]
 ) -> list[tuple[Any, Span]]:
-    with executor:
-        futures: list[Future] = []
-        try:
-            futures = [executor.submit(_call, task, i, x) for i, x in enumerate(items)]
-            return [f.result() for f in futures]
-        except BaseException as exc:
-            for f in futures:
-                f.cancel()
-            if isinstance(exc, KeyboardInterrupt) and isinstance(
-                executor, ProcessPoolExecutor
-            ):
-                _stop_processes(executor)
-            executor.shutdown(wait=False, cancel_futures=True)
-            raise
+    futures: list[Future] = []
+    try:
+        futures = [executor.submit(_call, task, i, x) for i, x in enumerate(items)]
+        return [f.result() for f in futures]
+    except BaseException as exc:
+        for f in futures:
+            f.cancel()
+        if isinstance(exc, KeyboardInterrupt):
+            _stop_processes(executor)
+        raise
+    finally:
+        # Waits for the running tasks (and, for processes, the workers' exit).
+        # Not shutdown(wait=False) first: that forgets the workers to wait for.
+        processes = _pool_processes(executor)
+        executor.shutdown(wait=True, cancel_futures=True)
+        for process in processes:
+            process.join(timeout=10)
 
 
 def _rename(outcomes: list[tuple[Any, Span]], mode: str) -> list[Span]:
