@@ -353,12 +353,11 @@ def plot_search_sweep(rows: list[dict[str, Any]], title: str = "") -> Any:
     ``rows`` are dicts ``{"search", "directories", "seconds", "threads"}``
     (``06_join.ipynb`` builds them). Returns a matplotlib Figure.
     """
-    from matplotlib.figure import Figure
+    from .plots import figure
 
     if not rows:
         raise ValueError("rows must not be empty")
-    fig = Figure(figsize=(9, 3.4), layout="constrained")
-    ax_time, ax_threads = fig.subplots(1, 2)
+    fig, (ax_time, ax_threads) = figure(2, figsize=(10, 3.8))
     names = list(dict.fromkeys(r["search"] for r in rows))
     markers = "osd^v<>"
     for i, name in enumerate(names):

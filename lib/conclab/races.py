@@ -22,6 +22,7 @@ Three kinds of code live here:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import urllib.error
@@ -30,7 +31,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._validate import check_choice, check_int, check_number
+from ._validate import check_callable, check_choice, check_int, check_number
 from .checks import Verdict, verdict
 
 __all__ = [
@@ -43,8 +44,11 @@ __all__ = [
     "StingySpendy",
     "WaitResult",
     "break_with_lock_held",
+    "check_counter",
     "check_letter_table",
     "check_lost_updates",
+    "check_waits_for_all",
+    "check_withdraw",
     "count_letters_threads",
     "count_race",
     "count_race_until_lost",
@@ -57,6 +61,7 @@ __all__ = [
     "plot_counter_times",
     "plot_race_sweep",
     "poll_racy_counter",
+    "race_sweep",
     "read_document",
     "run_stingy_spendy",
     "start_returns",
@@ -185,28 +190,34 @@ LETTER_COUNTERS: dict[str, Callable[..., None]] = {
 
 def count_letters_threads(
     urls: Sequence[str],
-    counter: str = "local count, merge once",
+    counter: str | Callable[..., None] = "local count, merge once",
     *,
     decode: bool = True,
     join_timeout: float = 60.0,
+    table: dict[str, int] | None = None,
+    lock: Any = None,
 ) -> dict[str, int]:
     """Count the letters of all ``urls``, one thread per URL, with ``counter``.
 
-    ``counter`` is a key of :data:`LETTER_COUNTERS`, or ``"sequential"`` (one
-    document after the other in this thread). Returns the filled table (all
-    26 letters). Raises ``TimeoutError`` if a thread is still running after
-    ``join_timeout`` seconds. Used by ``05_race_conditions.ipynb``.
+    ``counter`` is a key of :data:`LETTER_COUNTERS`, ``"sequential"`` (one
+    document after the other in this thread), or your own worker
+    ``counter(url, table, lock, decode)``. Returns the filled table (all 26
+    letters; pass ``table``/``lock`` to use your own). Raises
+    ``TimeoutError`` if a thread is still running after ``join_timeout``
+    seconds, and re-raises the first error of a worker. Used by
+    ``05_race_conditions.ipynb``.
     """
     urls = _check_urls(urls)
-    check_choice("counter", counter, ("sequential", *LETTER_COUNTERS))
+    if not callable(counter):
+        check_choice("counter", counter, ("sequential", *LETTER_COUNTERS))
     join_timeout = check_number("join_timeout", join_timeout, minimum=0.001)
-    table = letter_table()
-    lock = threading.Lock()
+    table = letter_table() if table is None else table
+    lock = threading.Lock() if lock is None else lock
     if counter == "sequential":
         for url in urls:
             count_without_lock(url, table, lock, decode)
         return table
-    worker = LETTER_COUNTERS[counter]
+    worker = counter if callable(counter) else LETTER_COUNTERS[counter]
     errors: list[BaseException] = []
 
     def run(url: str) -> None:
@@ -222,6 +233,104 @@ def count_letters_threads(
     if errors:
         raise errors[0]
     return table
+
+
+class _WatchedLock:
+    """A lock that counts its acquisitions and knows which thread holds it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.owner: int | None = None
+        self.acquisitions = 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        got = self._lock.acquire(blocking, timeout)
+        if got:
+            self.owner = threading.get_ident()
+            self.acquisitions += 1
+        return got
+
+    def release(self) -> None:
+        self.owner = None
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def held_by_me(self) -> bool:
+        return self.owner == threading.get_ident()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class _WatchedTable(dict):
+    """The shared table: counts writes, and writes made without the lock."""
+
+    def __init__(self, lock: _WatchedLock) -> None:
+        super().__init__(dict.fromkeys(LETTERS, 0))
+        self.lock = lock
+        self.writes = 0
+        self.unlocked_writes = 0
+
+    def __setitem__(self, key: str, value: int) -> None:
+        self.writes += 1
+        if not self.lock.held_by_me():
+            self.unlocked_writes += 1
+        super().__setitem__(key, value)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+
+def check_counter(
+    worker: Callable[..., None], urls: Sequence[str], expected: Mapping[str, int]
+) -> Verdict:
+    """Checker for the letter-counter exercise of ``05_race_conditions.ipynb``.
+
+    Runs ``worker(url, table, lock, decode)`` in one thread per URL, with a
+    table and a lock that watch what the worker does, and asks for all of:
+    the right counts; every write to the shared table made while holding the
+    lock; at most one lock acquisition per document; at most 26 writes to
+    the shared table per document (count locally, merge once). Deterministic:
+    it inspects *how* the table was written, so it does not depend on a race
+    actually happening.
+    """
+    check_callable("worker", worker)
+    urls = _check_urls(urls)
+    lock = _WatchedLock()
+    table = _WatchedTable(lock)
+    count_letters_threads(urls, worker, table=table, lock=lock)
+    docs = len(urls)
+    problems = []
+    diff = table_difference(dict(table), expected)
+    if diff and not table.unlocked_writes:  # unlocked writes explain a diff
+        problems.append(f"{len(diff)} letter(s) have wrong counts")
+    if table.unlocked_writes:
+        problems.append(
+            f"{table.unlocked_writes:,} writes to the shared table happened "
+            "without holding the lock"
+        )
+    if lock.acquisitions > docs:
+        problems.append(
+            f"the lock was taken {lock.acquisitions:,} times for {docs} documents "
+            "(take it once per document)"
+        )
+    if table.writes > 26 * docs:
+        problems.append(
+            f"{table.writes:,} writes to the shared table for {docs} documents "
+            "(count into a local table, then merge its 26 counts once)"
+        )
+    return verdict(
+        not problems,
+        f"right counts, {lock.acquisitions} lock acquisitions for {docs} "
+        f"documents, {table.writes} writes to the shared table, all under the lock.",
+        "; ".join(problems) + ".",
+    )
 
 
 def time_letter_counters(
@@ -283,14 +392,13 @@ def check_letter_table(
 
 def plot_counter_times(times: Mapping[str, float], title: str = "") -> Any:
     """Horizontal bar chart of :func:`time_letter_counters` output (a Figure)."""
-    from matplotlib.figure import Figure
+    from .plots import figure
 
     if not times:
         raise ValueError("times must not be empty")
     names = list(times)
     values = [times[n] * 1000 for n in names]
-    fig = Figure(figsize=(7, 0.5 * len(names) + 1.2), layout="constrained")
-    ax = fig.add_subplot()
+    fig, ax = figure(figsize=(8, 0.5 * len(names) + 1.4))
     bars = ax.barh(names[::-1], values[::-1], color="tab:blue")
     ax.bar_label(bars, fmt="%.0f ms", padding=3)
     ax.set_xlabel("wall time (ms, best of the runs)")
@@ -376,6 +484,72 @@ def withdraw_twice(
     if errors:
         raise errors[0]
     return account.balance
+
+
+class _MeetingAccount(Account):
+    """An account whose balance getter waits (briefly) for a second reader.
+
+    Two unlocked withdrawals both read before either writes, exactly as in
+    :func:`withdraw_twice`. A withdrawal that holds a lock around its read
+    and write keeps the other reader out: the meeting times out and the
+    reads happen one after the other.
+    """
+
+    def __init__(self, balance: int, meet_timeout: float) -> None:
+        super().__init__(balance)
+        self._barrier = threading.Barrier(2, timeout=meet_timeout)
+
+    @property
+    def balance(self) -> int:
+        seen = self._balance
+        # BrokenBarrierError: the other thread could not read now, no meeting
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self._barrier.wait()
+        return seen
+
+    @balance.setter
+    def balance(self, value: int) -> None:
+        self._balance = value
+
+
+def check_withdraw(
+    withdraw: Callable[[Account, int, Any], None], meet_timeout: float = 0.3
+) -> Verdict:
+    """Checker for the withdrawal exercise of ``05_race_conditions.ipynb``.
+
+    Runs ``withdraw(account, 30, lock)`` and ``withdraw(account, 50, lock)``
+    in two threads on a balance of 100. The account's getter waits up to
+    ``meet_timeout`` seconds for the other thread to read too, so a
+    withdrawal that reads and writes without holding the lock loses the
+    other one every time (70 or 50), and a locked one always leaves 20.
+    """
+    check_callable("withdraw", withdraw)
+    meet_timeout = check_number("meet_timeout", meet_timeout, minimum=0.01, maximum=5)
+    account = _MeetingAccount(100, meet_timeout)
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def run(amount: int) -> None:
+        try:
+            withdraw(account, amount, lock)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in (30, 50)]
+    for t in threads:
+        t.start()
+    _join_all(threads, 4 * meet_timeout + 10)
+    if errors:
+        raise errors[0]
+    final = account._balance
+    if final in (70, 50):
+        hint = (
+            "both threads read 100 before either wrote, so one withdrawal was "
+            "lost. Hold the lock around the read *and* the write."
+        )
+    else:
+        hint = f"100 - 30 - 50 should leave 20, the balance is {final}."
+    return verdict(final == 20, "100 - 30 - 50 = 20, nothing lost.", hint)
 
 
 @dataclass(frozen=True)
@@ -477,6 +651,22 @@ def count_race_until_lost(
     return result
 
 
+def race_sweep(
+    threads: int = 2,
+    iterations: int = 500_000,
+    *,
+    steps: Sequence[int] = (1_000, 10_000, 50_000, 200_000, 500_000, 1_000_000),
+    use_lock: Iterable[bool] = (False, True),
+) -> list[RaceResult]:
+    """:func:`count_race` for every step up to ``iterations`` (and
+    ``iterations`` itself), without and with the lock: the data of the panel in
+    ``05_race_conditions.ipynb`` (plot it with :func:`plot_race_sweep`)."""
+    threads = check_int("threads", threads, minimum=1, maximum=64)
+    iterations = check_int("iterations", iterations, minimum=1, maximum=10_000_000)
+    sizes = sorted({n for n in steps if n < iterations} | {iterations})
+    return [count_race(threads, n, use_lock=lock) for lock in use_lock for n in sizes]
+
+
 def check_lost_updates(result: RaceResult) -> Verdict:
     """Checker: a locked run must lose nothing (prints a verdict)."""
     if not isinstance(result, RaceResult):
@@ -491,12 +681,11 @@ def check_lost_updates(result: RaceResult) -> Verdict:
 
 def plot_race_sweep(results: Sequence[RaceResult], title: str = "") -> Any:
     """Lost updates (%) and time (s) against iterations, locked vs unlocked."""
-    from matplotlib.figure import Figure
+    from .plots import figure
 
     if not results:
         raise ValueError("results must not be empty")
-    fig = Figure(figsize=(9, 3.4), layout="constrained")
-    ax_lost, ax_time = fig.subplots(1, 2)
+    fig, (ax_lost, ax_time) = figure(2, figsize=(10, 3.8))
     for use_lock, style in ((False, "o-"), (True, "s--")):
         rows = sorted(
             (r for r in results if r.use_lock == use_lock), key=lambda r: r.iterations
@@ -814,6 +1003,58 @@ def poll_racy_counter(deadline: float = 0.5, timeout: float = 5.0) -> dict[str, 
         "gave_up": gave_up,
         "seconds": time.perf_counter() - start,
     }
+
+
+def check_waits_for_all(
+    run_all: Callable[[list[Callable[[], None]]], Any],
+    tasks: int = 4,
+    task_seconds: float = 0.2,
+) -> Verdict:
+    """Checker for the join exercise of ``06_join.ipynb``.
+
+    Calls ``run_all(list_of_tasks)``: each task sleeps ``task_seconds`` and
+    records that it finished. ``run_all`` must start one thread per task and
+    return only when all have finished, without wasting more than a second
+    (no fixed sleep standing in for ``join``).
+    """
+    check_callable("run_all", run_all)
+    tasks = check_int("tasks", tasks, minimum=1, maximum=100)
+    task_seconds = check_number("task_seconds", task_seconds, minimum=0.0, maximum=5)
+    finished: list[int] = []
+    lock = threading.Lock()
+    before = {t.ident for t in threading.enumerate()}
+
+    def task() -> None:
+        time.sleep(task_seconds)
+        with lock:
+            finished.append(1)
+
+    start = time.perf_counter()
+    run_all([task for _ in range(tasks)])
+    seconds = time.perf_counter() - start
+    done_at_return = len(finished)
+    # tidy up: wait for any thread the attempt left running
+    for t in threading.enumerate():
+        if t.ident not in before and t is not threading.current_thread():
+            t.join(task_seconds + 5)
+    if done_at_return < tasks:
+        hint = (
+            f"run_all returned while {tasks - done_at_return} of {tasks} tasks "
+            "were still running: join() every thread you started."
+        )
+    elif seconds > tasks * task_seconds + 1.0:
+        hint = (
+            f"all tasks finished, but run_all took {seconds:.1f} s for tasks of "
+            f"{task_seconds:g} s: did you sleep instead of joining, or run them "
+            "one after the other?"
+        )
+    else:
+        hint = ""
+    return verdict(
+        not hint,
+        f"run_all waited for all {tasks} tasks, and no longer than needed.",
+        hint,
+    )
 
 
 # ---------------------------------------------------------------------------
