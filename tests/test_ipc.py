@@ -15,7 +15,6 @@ import threading
 from collections import Counter
 
 import numpy as np
-import psutil
 import pytest
 
 from conclab import ipc
@@ -41,28 +40,11 @@ def method(request, monkeypatch):
 def nothing_left_behind():
     before = ipc.shared_memory_segments()
     yield
-    children = psutil.Process().children(recursive=True)
-    # forkserver and resource-tracker helpers live for the whole session;
-    # anything else is a child a test forgot.
-    stray = [
-        c
-        for c in children
-        if c.is_running()
-        and not any(
-            "forkserver" in part or "resource_tracker" in part for part in _cmdline(c)
-        )
-    ]
+    stray = ipc.leftover_children()
     assert not stray, f"child processes left behind: {stray}"
     after = ipc.shared_memory_segments()
     if before is not None and after is not None:
         assert not (after - before), f"segments left behind: {after - before}"
-
-
-def _cmdline(process: psutil.Process) -> list[str]:
-    try:
-        return process.cmdline()
-    except psutil.Error:
-        return []
 
 
 # -- messages ---------------------------------------------------------------
@@ -120,6 +102,7 @@ def test_join_before_drain_small_message_is_fine(method):
 
 def test_try_pickle_reports_the_error():
     assert ipc.try_pickle([1, 2, 3]).startswith("ok (")
+    assert ipc.try_pickle([1, 2, 3], size=False) == "ok"
     assert ipc.try_pickle(threading.Lock()) == (
         "TypeError: cannot pickle '_thread.lock' object"
     )
@@ -369,6 +352,7 @@ def test_stop_process_terminates_a_stuck_child(method):
     child.start()
     try:
         assert done.wait(30)
+        assert ipc.leftover_children(), "a stuck child must be reported"
         code = ipc.stop_process(child, timeout=0.1)
     finally:
         queue.close()

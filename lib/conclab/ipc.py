@@ -13,6 +13,7 @@ segment behind.
 from __future__ import annotations
 
 import os
+import pickle
 import statistics
 import subprocess
 import sys
@@ -48,6 +49,7 @@ __all__ = [
     "format_size",
     "join_before_drain",
     "leak_demo",
+    "leftover_children",
     "lost_updates",
     "manager_add",
     "measure_transports",
@@ -140,20 +142,47 @@ def format_size(nbytes: int) -> str:
     return f"{size:.4g} MiB"
 
 
-def try_pickle(obj: Any) -> str:
-    """Pickle ``obj`` the way multiprocessing does; say what happened.
+def try_pickle(obj: Any, size: bool = True) -> str:
+    """Pickle ``obj`` (what a Pipe, Queue or spawn child does); say what happened.
 
-    Returns ``"ok (N bytes)"`` or the error's type and the first line of its
-    message, e.g. ``"TypeError: cannot pickle 'socket' object"``.
+    Returns ``"ok (N bytes)"`` (just ``"ok"`` with ``size=False``) or the
+    error's type and the first line of its message, e.g.
+    ``"TypeError: cannot pickle 'socket' object"``. ``04_ipc.ipynb``.
     """
-    from multiprocessing.reduction import ForkingPickler
-
     try:
-        data = ForkingPickler.dumps(obj)
+        data = pickle.dumps(obj)
     except Exception as exc:  # the point is to show which error
         first = str(exc).splitlines()[0] if str(exc) else ""
         return f"{type(exc).__name__}: {first}"
-    return f"ok ({len(data)} bytes)"
+    return f"ok ({len(data)} bytes)" if size else "ok"
+
+
+def leftover_children() -> list[str]:
+    """Names of this process's live child processes, except the helpers
+    multiprocessing keeps on purpose (the forkserver and the resource
+    tracker). An empty list means every demo cleaned up after itself.
+    """
+    import psutil
+
+    def alive(process: psutil.Process) -> bool:
+        try:
+            return process.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    left = []
+    for child in psutil.Process().children():
+        try:
+            cmdline = " ".join(child.cmdline())
+            below = child.children(recursive=True)
+        except psutil.Error:
+            continue
+        if "resource_tracker" in cmdline:
+            continue
+        # The forkserver stays on purpose; the processes it forked must not.
+        suspects = below if "forkserver" in cmdline else [child, *below]
+        left.extend(p.name() for p in suspects if alive(p))
+    return left
 
 
 # ---------------------------------------------------------------------------
