@@ -182,6 +182,22 @@ def test_plot_speedup_lines_ideal_and_amdahl():
     assert_readable(ax)
 
 
+def test_plot_speedup_ideal_for_waiting_is_the_workers():
+    ax = lab.plot_speedup(
+        sweep_like(), cores=2, serial_fraction=0.5, ideal="workers"
+    ).get_axes()[0]
+    lines = lines_by_label(ax)
+    assert lines["ideal for waiting: workers"] == ([1, 2, 3, 4], [1, 2, 3, 4])
+    assert lines["Amdahl, serial fraction 0.5"][1] == pytest.approx(
+        [lab.amdahl(n, 0.5) for n in (1, 2, 3, 4)]
+    )
+    assert not any("cores" in k for k in lines)
+    with pytest.raises(ValueError, match="ideal must be one of 'cores', 'workers'"):
+        lab.plot_speedup(sweep_like(), ideal="threads")
+    with pytest.raises(ValueError, match="ideal"):
+        lab.plot_sweep(sweep_like(), ideal="threads")
+
+
 def test_plot_speedup_cores_default_to_usable_cores(monkeypatch):
     monkeypatch.setattr(lab.env, "usable_cores", lambda: 3)
     ax = lab.plot_speedup(sweep_like()).get_axes()[0]

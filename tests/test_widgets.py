@@ -103,6 +103,9 @@ def test_panel_builds_without_running_anything(count_runs):
     assert panel.png.startswith(PNG_MAGIC)
     assert "Press Run" in panel.status.value
     assert panel.image in list(walk(panel.widget))
+    speedup_axes = panel.figure.get_axes()[1]
+    labels = [line.get_label() for line in speedup_axes.get_lines()]
+    assert f"ideal: min(workers, {lab.usable_cores()} cores)" in labels
 
 
 def test_panel_uses_core_widgets_only():
@@ -209,6 +212,14 @@ def test_run_button_measures_every_mode_and_updates_the_image(count_runs):
     assert panel.png != before
     assert panel.png.startswith(PNG_MAGIC)
     assert panel.progress.value == panel.progress.max == 5
+    times, right = panel.figure.get_axes()
+    assert "(s)" in times.get_ylabel()
+    measured = {line.get_label(): list(line.get_ydata()) for line in right.get_lines()}
+    base = panel.last[0].wall
+    assert measured["processes"] == pytest.approx(
+        [base / r.wall for r in panel.last[3:]]
+    )
+    assert "primes, size 1000 n: 4 tasks" in panel.figure.get_suptitle()
     assert panel.status.value.startswith("Done: 5 runs")
     assert "same results" in panel.status.value
     assert not panel.run_button.disabled
@@ -276,6 +287,10 @@ def test_http_workload_starts_and_closes_the_server(monkeypatch):
     assert all(isinstance(t, str) and t for t in texts)
     assert all(r.results == texts for r in panel.last)
     assert "requests, then closed" in panel.status.value
+    # waiting needs no core: the ideal line is the workers, not the cores
+    speedup_axes = panel.figure.get_axes()[1]
+    labels = [line.get_label() for line in speedup_axes.get_lines()]
+    assert "ideal for waiting: workers" in labels
     # the server is gone: nothing listens on its port, no thread is left
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(base_url + "/rfc/rfc1000.txt", timeout=2)

@@ -20,7 +20,7 @@ import statistics
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ._validate import check_int, check_number
+from ._validate import check_choice, check_int, check_number
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -241,23 +241,31 @@ def _draw_times(ax: Axes, results: list[Timing], title: str) -> None:
     ax.legend(fontsize=LEGEND_SIZE)
 
 
+#: What bounds the ideal speedup: the cores (computing) or the workers (waiting).
+IDEALS = ("cores", "workers")
+
+
 def _draw_reference_lines(
-    ax: Axes, max_workers: int, cores: int, serial_fraction: float | None
+    ax: Axes,
+    max_workers: int,
+    cores: int,
+    serial_fraction: float | None,
+    ideal: str = "cores",
 ) -> float:
-    """The ideal line min(workers, cores), Amdahl's curve, the 1× line;
-    returns the highest reference value."""
+    """The ideal line, Amdahl's curve, the 1× line; returns the highest
+    reference value. ``ideal="cores"``: min(workers, cores), for work that
+    needs a core; ``"workers"``: workers, for waiting (sleep, network), which
+    needs no core."""
     span = list(range(1, max_workers + 1))
-    ideal = [min(n, cores) for n in span]
-    ax.plot(
-        span,
-        ideal,
-        color="black",
-        linestyle=":",
-        linewidth=2,
-        label=f"ideal: min(workers, {cores} cores)",
-    )
+    if ideal == "cores":
+        processors = [min(n, cores) for n in span]
+        label = f"ideal: min(workers, {cores} cores)"
+    else:
+        processors = span
+        label = "ideal for waiting: workers"
+    ax.plot(span, processors, color="black", linestyle=":", linewidth=2, label=label)
     if serial_fraction is not None:
-        curve = [amdahl(min(n, cores), serial_fraction) for n in span]
+        curve = [amdahl(n, serial_fraction) for n in processors]
         ax.plot(
             span,
             curve,
@@ -273,7 +281,7 @@ def _draw_reference_lines(
         linewidth=1.5,
         label="sequential (1×)",
     )
-    top = float(max(ideal))
+    top = float(max(processors))
     ax.set_ylim(0, top * 1.15)
     return top
 
@@ -284,11 +292,12 @@ def _draw_speedup(
     cores: int,
     serial_fraction: float | None,
     title: str,
+    ideal: str = "cores",
 ) -> None:
     by_mode = _by_mode(results)
     base = _sequential_wall(by_mode)
     ticks = _worker_ticks(ax, results)
-    top = _draw_reference_lines(ax, max(ticks), cores, serial_fraction)
+    top = _draw_reference_lines(ax, max(ticks), cores, serial_fraction, ideal)
     for i, (mode, points) in enumerate(by_mode.items()):
         if mode == "sequential":
             continue
@@ -347,21 +356,26 @@ def plot_speedup(
     serial_fraction: float | None = None,
     title: str = "Speedup vs workers",
     ax: Axes | None = None,
+    ideal: str = "cores",
 ) -> Figure:
     """Speedup (sequential wall time / wall time) against workers, one line per
     mode, with the ideal line ``min(workers, cores)`` (``cores`` defaults to
     ``lab.usable_cores()``) and, when ``serial_fraction`` is given, Amdahl's
     curve ``amdahl(min(workers, cores), serial_fraction)``: more workers than
-    cores add no processors. Introduced in ``02_the_gil.ipynb``.
+    cores add no processors. For waiting (sleep, network) pass
+    ``ideal="workers"``: a waiting worker needs no core, so the ideal is
+    ``workers`` and Amdahl's curve uses it too. Introduced in
+    ``02_the_gil.ipynb``.
     """
     checked = _check_results(results)
     n_cores = _cores(cores)
     fraction = _fraction(serial_fraction)
+    check_choice("ideal", ideal, IDEALS)
     if ax is None:
         fig, ax = figure()
     else:
         fig = ax.get_figure()
-    _draw_speedup(ax, checked, n_cores, fraction, title)
+    _draw_speedup(ax, checked, n_cores, fraction, title, ideal)
     return fig
 
 
@@ -370,14 +384,17 @@ def plot_sweep(
     cores: int | None = None,
     serial_fraction: float | None = None,
     title: str = "",
+    ideal: str = "cores",
 ) -> Figure:
-    """Wall time and speedup side by side (the speedup panel's picture)."""
+    """Wall time and speedup side by side (the speedup panel's picture);
+    arguments as for :func:`plot_speedup`."""
     checked = _check_results(results)
     n_cores = _cores(cores)
     fraction = _fraction(serial_fraction)
+    check_choice("ideal", ideal, IDEALS)
     fig, (left, right) = figure(ncols=2)
     _draw_times(left, checked, "Wall time vs workers")
-    _draw_speedup(right, checked, n_cores, fraction, "Speedup vs workers")
+    _draw_speedup(right, checked, n_cores, fraction, "Speedup vs workers", ideal)
     if title:
         fig.suptitle(title, fontsize=TITLE_SIZE)
     return fig

@@ -146,7 +146,11 @@ def _walk(widget: Any) -> list[Any]:
 
 
 def _placeholder(
-    counts: Sequence[int], cores: int, serial_fraction: float, message: str
+    counts: Sequence[int],
+    cores: int,
+    serial_fraction: float,
+    message: str,
+    ideal: str = "cores",
 ) -> Figure:
     """The first render: the axes, the ideal line (and Amdahl's curve), and a
     note that nothing has been measured yet. Honest and costs no run."""
@@ -169,7 +173,7 @@ def _placeholder(
     )
     _label(right, "workers", "speedup (× sequential)", "Speedup vs workers")
     right.set_xticks(list(counts))
-    _draw_reference_lines(right, max(counts), cores, serial_fraction or None)
+    _draw_reference_lines(right, max(counts), cores, serial_fraction or None, ideal)
     right.legend(fontsize=12)
     return fig
 
@@ -180,7 +184,8 @@ class SpeedupPanel(_Panel):
     Attributes: ``widget`` (the VBox), ``controls`` (name -> widget:
     ``workload``, ``workers``, ``tasks``, ``size``, ``latency``,
     ``serial_fraction``), ``run_button``, ``progress``, ``status``,
-    ``image`` (a ``widgets.Image`` of PNG bytes), ``last`` (the
+    ``image`` (a ``widgets.Image`` of PNG bytes), ``figure`` (the matplotlib
+    Figure behind it), ``last`` (the
     ``RunResult`` list of the last run), ``error`` (the exception of the last
     failed run, else None).
     """
@@ -239,6 +244,7 @@ class SpeedupPanel(_Panel):
         self.error: BaseException | None = None
         self.results_agree: bool | None = None
         self._last_label = ""
+        self._last_ideal = "cores"
         self._running = False
         self._lock = threading.Lock()
 
@@ -308,7 +314,8 @@ class SpeedupPanel(_Panel):
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="")
         self.status = widgets.Label(value="")
         self._configure_size(spec, size)
-        self.image = self._make_image(figure_png(self._placeholder(), dpi=self.dpi))
+        self.figure: Figure = self._placeholder()
+        self.image = self._make_image(figure_png(self.figure, dpi=self.dpi))
         c = self.controls
         self.widget = widgets.VBox(
             [
@@ -419,7 +426,12 @@ class SpeedupPanel(_Panel):
             self.cores,
             self.serial_fraction or 0.0,
             "Not measured yet.\nPress Run to time sequential,\nthreads and processes.",
+            self._ideal(),
         )
+
+    def _ideal(self) -> str:
+        """Waiting (sleep, network) needs no core: its ideal is the workers."""
+        return "workers" if self.workload.kind in ("io", "sleep") else "cores"
 
     def _title(self) -> str:
         method = next((r.start_method for r in self.last if r.start_method), None)
@@ -439,10 +451,12 @@ class SpeedupPanel(_Panel):
                 cores=self.cores,
                 serial_fraction=self.serial_fraction,
                 title=self._title(),
+                ideal=self._last_ideal,
             )
         else:
             fig = self._placeholder()
         self._show_png(figure_png(fig, dpi=self.dpi))
+        self.figure = fig
 
     def run(self) -> list[Any]:
         """Measure every mode and worker count now (what the Run button does).
@@ -485,6 +499,7 @@ class SpeedupPanel(_Panel):
                 else f"size {size}{' ' + spec.unit if spec.unit else ''}"
             )
             self._last_label = f"{spec.name}, {knob}: {count} tasks"
+            self._last_ideal = self._ideal()
             self._redraw()
             total = sum(r.wall for r in results)
             agree = (
