@@ -148,10 +148,12 @@ def measurement(
     target: str = "",
     detail: str = "",
     source: str = "conclab",
+    **extra: Any,
 ) -> dict[str, Any]:
     """One row of the table: a summary of ``samples`` and its verdict."""
     stats = summarize(samples)
     return {
+        **extra,
         "section": section,
         "name": name,
         "unit": unit,
@@ -215,10 +217,10 @@ def fmt_duration(seconds: float) -> str:
 
 
 def render_table(rows: Sequence[dict[str, Any]], loads: dict[str, Any]) -> str:
-    """The results as one Markdown table, grouped by section."""
+    """The results as one Markdown table, grouped by section; each section's
+    header row says how many cores other programs kept busy meanwhile."""
     lines = [
-        "| measurement | median | spread (min – max) | k | target | result "
-        "| others' load |",
+        "| measurement | median | spread (min – max) | k | target | result | notes |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     current = None
@@ -226,16 +228,19 @@ def render_table(rows: Sequence[dict[str, Any]], loads: dict[str, Any]) -> str:
         if row["section"] != current:
             current = row["section"]
             load = loads.get(current)
-            load_text = f"{load:.2f} cores" if isinstance(load, float) else ""
+            load_text = (
+                f"others' load {load:.2f} cores" if isinstance(load, float) else ""
+            )
             title = TITLES.get(current, current)
             lines.append(f"| **{title}** | | | | | | {load_text} |")
         name = row["name"]
         if row.get("source") == "local equivalent":
             name += " ¹"
+        notes = str(row.get("detail", "")).replace("|", "/")
         lines.append(
             f"| {name} | {fmt(row.get('median'), row['unit'])} | {fmt_spread(row)} "
             f"| {row.get('n', 0) or ''} | {row.get('target', '')} "
-            f"| {RESULT_MARK[row['status']]} |  |"
+            f"| {RESULT_MARK[row['status']]} | {notes} |"
         )
     return "\n".join(lines)
 
@@ -473,6 +478,8 @@ class Config:
         self.lock_docs = 2 if quick else 20
         self.timeline_n = 2_000 if quick else 20_000
         self.timeline_tasks = 4 if quick else 40
+        self.timeline_tiny_n = 50
+        self.timeline_tiny_tasks = 100 if quick else 2_000
 
 
 # --------------------------------------------------------------------------
@@ -566,6 +573,9 @@ def section_cpu(cfg: Config, cores: int) -> list[dict[str, Any]]:
                     target=f"≥ {limit:.2f}× (0.9 × ideal {ideal})",
                     detail=f"median wall {statistics.median(times):.2f} s",
                     source=src,
+                    seq_s=statistics.median(seq),
+                    par_s=statistics.median(times),
+                    ideal=ideal,
                 )
             )
         else:
@@ -614,7 +624,7 @@ def section_io(cfg: Config) -> list[dict[str, Any]]:
         rows.append(
             measurement(
                 "io",
-                f"{t} threads: speedup",
+                f"{t} thread{'s' if t > 1 else ''}: speedup",
                 paired_ratios(seq, times),
                 "×",
                 op=">=",
@@ -728,59 +738,99 @@ def section_locks(cfg: Config) -> list[dict[str, Any]]:
     ]
 
 
+def _plain(mode: str, task: Callable[[Any], Any], inputs: list[Any]) -> None:
+    """The same work as ``runner.run`` without spans: a loop or a bare pool."""
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    if mode == "sequential":
+        [task(x) for x in inputs]
+        return
+    if mode == "threads":
+        pool: Any = ThreadPoolExecutor(2)
+    else:
+        from conclab.env import mp_context
+
+        pool = ProcessPoolExecutor(2, mp_context=mp_context())
+    with pool:
+        list(pool.map(task, inputs))
+
+
+def _paired_overhead(
+    run: Callable[..., Any],
+    task: Callable[[Any], Any],
+    inputs: list[Any],
+    mode: str,
+    k: int,
+) -> tuple[list[float], list[float], list[float]]:
+    """k interleaved pairs: wall with the timeline, wall without, CPU overhead."""
+    with_tl, without, cpu = [], [], []
+    for i in range(k):
+        pair = {}
+        # alternate the order so a drift in load hits both sides alike
+        for side in ("plain", "timeline") if i % 2 else ("timeline", "plain"):
+            c0, w0 = time.process_time(), time.perf_counter()
+            if side == "plain":
+                _plain(mode, task, inputs)
+            else:
+                run(task, inputs, mode=mode, workers=2)
+            pair[side] = (time.perf_counter() - w0, time.process_time() - c0)
+        with_tl.append(pair["timeline"][0])
+        without.append(pair["plain"][0])
+        if pair["plain"][1] > 0:
+            cpu.append(pair["timeline"][1] / pair["plain"][1] - 1.0)
+    return with_tl, without, cpu
+
+
 def section_timeline(cfg: Config) -> list[dict[str, Any]]:
-    """runner.run (records spans on the timeline) vs the same work without it."""
+    """runner.run (records a span per task on the timeline) vs the same work
+    without it; plus tiny tasks, where the per-task cost shows."""
     run, src_run = resolve("run")
     task, src_task = resolve("count_primes")
     src = source_of(src_run, src_task)
     inputs = [cfg.timeline_n] * cfg.timeline_tasks
-    from concurrent.futures import ThreadPoolExecutor
-
-    def plain_sequential() -> None:
-        [task(x) for x in inputs]
-
-    def plain_threads() -> None:
-        with ThreadPoolExecutor(2) as pool:
-            list(pool.map(task, inputs))
-
-    def plain_processes() -> None:
-        from concurrent.futures import ProcessPoolExecutor
-
-        from conclab.env import mp_context
-
-        with ProcessPoolExecutor(2, mp_context=mp_context()) as pool:
-            list(pool.map(task, inputs))
-
+    k = cfg.k if cfg.quick else max(cfg.k, 7)
     rows = []
-    for mode, plain in (
-        ("sequential", plain_sequential),
-        ("threads", plain_threads),
-        ("processes", plain_processes),
-    ):
-        with_tl, without = [], []
-        k = max(cfg.k, 7) if not cfg.quick else cfg.k
-        for i in range(k):
-            # alternate the order so a drift in load hits both sides alike
-            if i % 2:
-                without.append(timed(plain))
-                with_tl.append(wall_of(run(task, inputs, mode=mode, workers=2)))
-            else:
-                with_tl.append(wall_of(run(task, inputs, mode=mode, workers=2)))
-                without.append(timed(plain))
+    for mode in ("sequential", "threads", "processes"):
+        with_tl, without, cpu = _paired_overhead(run, task, inputs, mode, k)
+        cpu_text = (
+            f"; CPU time {statistics.median(cpu) * 100:+.1f} %"
+            if cpu and mode != "processes"
+            else ""
+        )
         rows.append(
             measurement(
                 "timeline",
                 f"{mode if mode == 'sequential' else '2 ' + mode}, "
-                f"{len(inputs)} tasks: extra time",
+                f"{len(inputs)} tasks × count_primes({cfg.timeline_n}): extra time",
                 overhead(with_tl, without),
                 "%",
                 op="<",
                 limit=TIMELINE_OVERHEAD,
                 target="< +5 %",
-                detail=f"without {statistics.median(without):.3f} s",
+                detail=f"without the timeline {statistics.median(without):.3f} s"
+                + cpu_text,
                 source=src,
+                cpu_overhead=statistics.median(cpu)
+                if cpu and mode != "processes"
+                else None,
             )
         )
+    tiny = [cfg.timeline_tiny_n] * cfg.timeline_tiny_tasks
+    with_tl, without, cpu = _paired_overhead(run, task, tiny, "sequential", k)
+    per_task = (statistics.median(with_tl) - statistics.median(without)) / len(tiny)
+    rows.append(
+        measurement(
+            "timeline",
+            f"sequential, {len(tiny)} tiny tasks × count_primes({cfg.timeline_tiny_n})"
+            ": extra time",
+            overhead(with_tl, without),
+            "%",
+            target="info: cost per task",
+            detail=f"≈ {per_task * 1e6:.1f} µs per task "
+            f"(tasks of {statistics.median(without) / len(tiny) * 1e6:.0f} µs)",
+            source=src,
+        )
+    )
     return rows
 
 
@@ -801,6 +851,7 @@ class CurrentEnvKernelSpecs:
                         "ipykernel_launcher",
                         "-f",
                         "{connection_file}",
+                        "--IPKernelApp.log_level=ERROR",  # no TCP warning
                     ],
                     display_name="Python 3 (ipykernel)",
                     language="python",
@@ -948,11 +999,13 @@ def explain(report: dict[str, Any]) -> list[str]:
             continue
         sec, value = row["section"], row["median"]
         if sec == "cpu":
+            ideal_wall = row["seq_s"] / row["ideal"]
             why.append(
                 f"**CPU-bound {row['name']}** = {fmt(value, '×')} < "
-                f"{fmt(row['limit'], '×')}: starting the pool and pickling "
-                f"tasks/results cost time the sequential run does not pay "
-                f"({row['detail']})." + load_note(sec)
+                f"{fmt(row['limit'], '×')}: the pool took {row['par_s']:.2f} s "
+                f"where {row['seq_s']:.2f} s / {row['ideal']} = {ideal_wall:.2f} s "
+                "is ideal; the rest is pool start-up, pickling and tasks not "
+                "dividing evenly." + load_note(sec)
             )
         elif sec == "io":
             seq = next(r for r in rows if r["section"] == "io")
@@ -972,10 +1025,16 @@ def explain(report: dict[str, Any]) -> list[str]:
                 + load_note(sec)
             )
         elif sec == "timeline":
+            cpu = row.get("cpu_overhead")
+            cpu_text = (
+                f" The CPU time this process spent grew by only {cpu * 100:+.1f} %, "
+                "so the wall-clock difference is mostly noise."
+                if cpu is not None and cpu < TIMELINE_OVERHEAD
+                else ""
+            )
             why.append(
-                f"**Timeline overhead {row['name']}** = {fmt(value, '%')}: "
-                f"recording spans costs more than 5 % of {row['detail']}."
-                + load_note(sec)
+                f"**Timeline overhead, {row['name']}** = {fmt(value, '%')} "
+                f"(spread {fmt_spread(row)})." + load_note(sec) + cpu_text
             )
         elif sec == "notebooks":
             why.append(

@@ -73,6 +73,9 @@ def tiny_report(bench):
             limit=1.8,
             target="≥ 1.80×",
             detail="median wall 0.50 s",
+            seq_s=0.75,
+            par_s=0.5,
+            ideal=2,
         ),
         bench.measurement("start", "fork: start + join", [0.002, 0.003], "ms"),
         bench.measurement(
@@ -117,11 +120,12 @@ def test_writers_make_a_table_and_a_json_twin(bench, tmp_path):
     assert md.count(bench.START_MARK) == 1 and md.count(bench.END_MARK) == 1
     assert "| 2 processes: speedup | 1.50× | 1.40× – 1.60× | 3 |" in md
     assert "❌ miss" in md and "✅ pass" in md and "⚠️ error" in md
-    assert "0.50 cores" in md  # the others' load of that section
+    assert "others' load 0.50 cores" in md  # in that section's header row
+    assert "| median wall 0.50 s |" in md  # the notes column
     assert "1 min 15 s" in md
     assert "¹" in md  # the local-equivalent footnote
     assert "Targets: 1 passed, 1 missed, 1 not measured." in md
-    assert "**CPU-bound 2 processes: speedup** = 1.50× < 1.80×" in md
+    assert "**CPU-bound 2 processes: speedup** = 1.50× < 1.80×: the pool" in md
     assert json.loads(json_path.read_text(encoding="utf-8")) == report
 
 
