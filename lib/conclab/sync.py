@@ -974,7 +974,7 @@ def plot_search_bars(rows: list[dict[str, Any]], title: str = "") -> Figure:
     fig = Figure(figsize=(9, 3.4), layout="constrained")
     ax_t, ax_n = fig.subplots(1, 2)
     names = [r["search"] for r in rows]
-    colors = ["tab:orange", "tab:blue", "tab:green", "tab:gray", "tab:purple"]
+    colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
     colors = (colors * len(names))[: len(names)]
     for ax, key, scale, label, fmt in (
         (ax_t, "seconds", 1e3, "wall time (ms)", "{:.0f}"),
@@ -992,7 +992,7 @@ def plot_search_bars(rows: list[dict[str, Any]], title: str = "") -> Figure:
 
 
 def plot_tree_searches(
-    depth: int = 3, fanout: int = 3, delay_ms: float = 0.0
+    depth: int = 3, fanout: int = 3, delay_ms: float = 1.0
 ) -> Figure:
     """Build a tree, run the four searches, draw time and threads as bars.
 
