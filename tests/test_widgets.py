@@ -13,6 +13,7 @@ import threading
 import urllib.error
 import urllib.request
 
+import IPython.display
 import ipywidgets as widgets
 import pytest
 from IPython.core.formatters import DisplayFormatter
@@ -308,9 +309,9 @@ def test_processes_under_every_start_method(method):
 # --- display ------------------------------------------------------------------------
 
 
-def test_panel_displays_as_widget_with_png_fallback():
+def test_panel_displays_as_widget_with_png_fallback(monkeypatch):
     panel = small_panel()
-    data, _ = DisplayFormatter().format(panel)
+    data = panel._repr_mimebundle_()
     view = data["application/vnd.jupyter.widget-view+json"]
     assert view["model_id"] == panel.widget.model_id
     assert view["version_major"] == 2
@@ -318,6 +319,17 @@ def test_panel_displays_as_widget_with_png_fallback():
     assert data["text/plain"] == (
         "Speedup panel: primes, 4 tasks, workers 1, 2 (press Run in a live notebook)"
     )
+    # IPython (display(panel) or a cell's last expression) goes through
+    # _ipython_display_, which publishes the same bundle as raw display data
+    shown = []
+    monkeypatch.setattr(
+        IPython.display, "display", lambda *objs, **kw: shown.append((objs, kw))
+    )
+    assert DisplayFormatter().format(panel) == ({}, {})
+    ((objs, kw),) = shown
+    assert kw == {"raw": True}
+    assert objs[0].keys() == data.keys()
+    assert objs[0]["image/png"] == data["image/png"]
 
 
 # --- figure_panel ----------------------------------------------------------------

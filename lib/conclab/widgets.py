@@ -127,6 +127,18 @@ class _Panel:
             }
         return data
 
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """Publish :meth:`_repr_mimebundle_` as display data.
+
+        IPython prefers this hook, for ``display(panel)`` and for ``panel`` as
+        a cell's last expression alike, so the widget always goes out through
+        the display publisher, as ipywidgets 7 does for its own widgets;
+        Colab's widget hook only sees messages that go that way.
+        """
+        from IPython.display import display
+
+        display(self._repr_mimebundle_(), raw=True)
+
     def close(self) -> None:
         """Close the widgets (frees their comms in the kernel)."""
         for child in _walk(self.widget):
@@ -369,7 +381,7 @@ class SpeedupPanel(_Panel):
         return (
             f"Speedup panel: {spec.name}, {self.controls['tasks'].value} tasks, "
             f"workers {', '.join(map(str, self.counts))} "
-            "(press Run in a live notebook)"
+            + ("(measured)" if self.last else "(press Run in a live notebook)")
         )
 
     # -- reacting to the controls -------------------------------------------------
