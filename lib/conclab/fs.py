@@ -25,7 +25,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,6 +45,7 @@ __all__ = [
     "plot_search_sweep",
     "search_pool",
     "search_scandir",
+    "search_sweep",
     "search_thread_per_dir",
     "search_walk",
     "temp_tree",
@@ -345,6 +346,50 @@ def check_search(result: Any, expected: list[str]) -> Verdict:
         f"all {len(expected)} matches found, nothing else.",
         "; ".join(problems) + ".",
     )
+
+
+def search_sweep(
+    depths: Sequence[int] = (1, 2, 3, 4),
+    fanout: int = 4,
+    *,
+    delay: float = 0.0,
+    files_per_dir: int = 3,
+    searches: Mapping[str, Callable[..., SearchResult]] | None = None,
+) -> list[dict[str, Any]]:
+    """Time every search over trees of growing depth; rows for
+    :func:`plot_search_sweep`.
+
+    For each depth a :func:`temp_tree` is built (and removed), every search
+    in ``searches`` (default :data:`SEARCHES`) runs once, is checked against
+    the expected matches (``AssertionError`` otherwise), and one row
+    ``{"search", "depth", "directories", "seconds", "threads"}`` is recorded.
+    ``06_join.ipynb``.
+    """
+    depths = [check_int("depths", d, minimum=0, maximum=8) for d in depths]
+    if not depths:
+        raise ValueError("depths must not be empty")
+    check_int("fanout", fanout, minimum=1, maximum=50)
+    check_number("delay", delay, minimum=0.0, maximum=1.0)
+    searches = dict(SEARCHES if searches is None else searches)
+    rows: list[dict[str, Any]] = []
+    for depth in depths:
+        with temp_tree(depth, fanout, files_per_dir) as tree:
+            for name, search in searches.items():
+                start = time.perf_counter()
+                result = search(tree.root, delay=delay)
+                seconds = time.perf_counter() - start
+                if result.matches != tree.expected:
+                    raise AssertionError(f"{name} found wrong matches at depth {depth}")
+                rows.append(
+                    {
+                        "search": name,
+                        "depth": depth,
+                        "directories": tree.directories,
+                        "seconds": seconds,
+                        "threads": result.threads,
+                    }
+                )
+    return rows
 
 
 def plot_search_sweep(rows: list[dict[str, Any]], title: str = "") -> Any:

@@ -22,7 +22,10 @@ Three kinds of code live here:
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import inspect
+import textwrap
 import threading
 import time
 import urllib.error
@@ -60,7 +63,9 @@ __all__ = [
     "nested_acquire",
     "plot_counter_times",
     "plot_race_sweep",
+    "plot_waits",
     "poll_racy_counter",
+    "print_source",
     "race_sweep",
     "read_document",
     "run_stingy_spendy",
@@ -358,6 +363,28 @@ def time_letter_counters(
             best = min(best, time.perf_counter() - start)
         times[name] = best
     return times
+
+
+def print_source(func: Callable[..., Any]) -> None:
+    """Print ``func``'s source code without its docstring.
+
+    ``05_race_conditions.ipynb`` shows the letter counters this way, so the
+    notebook always shows the code that actually runs.
+    """
+    check_callable("func", func)
+    lines = inspect.getsource(func).splitlines()
+    tree = ast.parse(textwrap.dedent("\n".join(lines)))
+    node = tree.body[0]
+    body = getattr(node, "body", [])
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
+        first, last = body[0].lineno - 1, body[0].end_lineno or body[0].lineno
+        lines = lines[:first] + lines[last:]
+    print(textwrap.dedent("\n".join(lines)))
 
 
 def table_difference(
@@ -962,6 +989,31 @@ def wait_by_polling(
     )
     _join_all(threads, work_seconds + 30)
     return result
+
+
+def plot_waits(results: Sequence[WaitResult], title: str = "") -> Any:
+    """Bar chart of waiting strategies: time waited, work time marked, and
+    which ones returned before the work was done. ``06_join.ipynb``."""
+    from .plots import figure
+
+    if not results:
+        raise ValueError("results must not be empty")
+    names = [r.strategy for r in results]
+    fig, ax = figure(figsize=(8, 0.55 * len(results) + 1.6))
+    colors = ["tab:green" if r.complete else "tab:red" for r in results]
+    bars = ax.barh(names[::-1], [r.seconds for r in results][::-1], color=colors[::-1])
+    labels = [f"{r.seconds:.2f} s, {r.finished}/{r.workers} done" for r in results][
+        ::-1
+    ]
+    ax.bar_label(bars, labels=labels, padding=3)
+    work = max(r.work_seconds for r in results)
+    ax.axvline(work, color="black", linestyle="--", linewidth=1)
+    ax.text(work, len(results) - 0.45, " the work takes this long", va="bottom")
+    ax.set_xlim(0, max(r.seconds for r in results) * 1.45)
+    ax.set_ylim(-0.6, len(results) - 0.1)
+    ax.set_xlabel("seconds until the waiting ended (red: work not finished yet)")
+    ax.set_title(title or "Waiting for 8 threads: join, poll, or sleep")
+    return fig
 
 
 def poll_racy_counter(deadline: float = 0.5, timeout: float = 5.0) -> dict[str, Any]:
