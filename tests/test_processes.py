@@ -220,3 +220,30 @@ def test_start_method_checker_accepts_lists_and_sets(capsys):
     answers["windows"] = ["spawn", "fork"]
     assert not lab.check_start_method_answers(answers)
     assert "Windows has no fork" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if m != "fork"])
+def test_child_errors_prints_only_the_exception_line(method, capsys):
+    ctx = multiprocessing.get_context(method)
+    with lab.child_errors() as errors:
+        process = ctx.Process(target=divmod, args=(1, 0))
+        process.start()
+        process.join(60)
+    assert process.exitcode == 1
+    assert "Traceback" in errors.text
+    assert errors.lines() == ["ZeroDivisionError: integer division or modulo by zero"]
+    out = capsys.readouterr().out
+    assert out == (
+        "a child process reported: ZeroDivisionError: integer division or modulo "
+        "by zero\n"
+    )
+
+
+def test_child_errors_reports_also_when_the_block_raises(capsys):
+    ctx = multiprocessing.get_context("spawn")
+    with pytest.raises(RuntimeError, match="parent"), lab.child_errors():
+        process = ctx.Process(target=divmod, args=(1, 0))
+        process.start()
+        process.join(60)
+        raise RuntimeError("parent fails too")
+    assert "ZeroDivisionError" in capsys.readouterr().out

@@ -24,7 +24,8 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ __all__ = [
     "check_gil_answers",
     "check_start_method_answers",
     "check_visibility_answers",
+    "child_errors",
     "child_memory",
     "child_memory_per_method",
     "copy_on_write_demo",
@@ -532,6 +534,56 @@ def fork_warning() -> str | None:
         if issubclass(item.category, DeprecationWarning) and "fork" in text:
             return f"{item.category.__name__}: " + re.sub(r"pid=\d+", "pid=N", text)
     return None
+
+
+@dataclass
+class ChildErrors:
+    """What child processes wrote to standard error in :func:`child_errors`."""
+
+    text: str = ""
+
+    def lines(self) -> list[str]:
+        """The exception lines (``SomeError: message``), without tracebacks."""
+        found = re.findall(r"^(\w+(?:Error|Exception): .*)$", self.text, re.M)
+        return [_strip_paths(line) for line in found]
+
+
+def _strip_paths(text: str) -> str:
+    return re.sub(r"(/|[A-Za-z]:\\)[^\s'\"]*[/\\]", "", text)
+
+
+@contextmanager
+def child_errors() -> Iterator[ChildErrors]:
+    """Collect what child processes write to stderr inside the block; at the
+    end print only their exception lines (``AttributeError: …``).
+
+    A child that dies prints a long traceback full of file paths; the line
+    that matters is its last one. This redirects file descriptor 2 (which
+    children inherit) to a temporary file for the block, then prints each
+    exception line as ``a child process reported: …`` — also when the block
+    raises, before the parent's own traceback. The kernel's own ``print``
+    is not affected, nor is a forked child that inherited a Python-level
+    ``sys.stderr`` (pytest's, for instance). Notebook 03 (the
+    notebook-function trap).
+    """
+    captured = ChildErrors()
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # pragma: no cover - no file descriptor 2 at all
+        yield captured
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            captured.text = sink.read().decode("utf-8", errors="replace")
+            for line in captured.lines():
+                print("a child process reported:", line)
 
 
 @dataclass(frozen=True)
