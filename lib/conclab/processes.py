@@ -562,9 +562,10 @@ def child_errors() -> Iterator[ChildErrors]:
     children inherit) to a temporary file for the block, then prints each
     exception line as ``a child process reported: …`` — also when the block
     raises, before the parent's own traceback. The kernel's own ``print``
-    is not affected, nor is a forked child that inherited a Python-level
-    ``sys.stderr`` (pytest's, for instance). Notebook 03 (the
-    notebook-function trap).
+    is not affected. Meant for *spawned* children: a forkserver child
+    inherits the server's stderr (fixed when the server started), a forked
+    one may write through an inherited Python-level ``sys.stderr``.
+    Notebook 03 (the notebook-function trap).
     """
     captured = ChildErrors()
     sys.stderr.flush()
