@@ -38,6 +38,8 @@ CORE_MODULES = {"@jupyter-widgets/controls", "@jupyter-widgets/base"}
 def small_panel(**kwargs) -> lab.SpeedupPanel:
     """A panel whose Run costs well under a second."""
     options = {"workload": "primes", "workers": 2, "tasks": 4, "size": 1000}
+    if kwargs.get("workload") == "http fetch":
+        del options["size"]
     options.update(kwargs)
     return lab.speedup_panel(**options)
 
@@ -128,6 +130,7 @@ def test_panel_uses_core_widgets_only():
         ({"latency": -1}, ValueError, "latency"),
         ({"serial_fraction": 2}, ValueError, "serial_fraction"),
         ({"size": 10**9}, ValueError, "size"),
+        ({"workload": "http fetch", "size": 50}, ValueError, "latency"),
         ({"start_method": "teleport"}, ValueError, "start_method"),
     ],
 )

@@ -249,7 +249,12 @@ class SpeedupPanel(_Panel):
         spec = WORKLOADS[workload]
         if size is None:
             size = spec.default_size
-        elif not spec.needs_server:
+        elif spec.needs_server:
+            raise ValueError(
+                f"size does not apply to {workload!r}: its knob is the server's "
+                "latency, e.g. latency=0.05 (seconds)"
+            )
+        else:
             check_int("size", size, minimum=spec.min_size, maximum=spec.max_size)
 
         self.last: list[Any] = []
@@ -257,7 +262,6 @@ class SpeedupPanel(_Panel):
         self.results_agree: bool | None = None
         self._last_label = ""
         self._last_ideal = "cores"
-        self._running = False
         self._lock = threading.Lock()
 
         wide = {"description_width": "initial"}
@@ -280,7 +284,7 @@ class SpeedupPanel(_Panel):
             "tasks": widgets.IntSlider(
                 value=tasks,
                 min=1,
-                max=32,
+                max=max(32, tasks),
                 step=1,
                 description="tasks",
                 continuous_update=False,
@@ -298,7 +302,7 @@ class SpeedupPanel(_Panel):
             "latency": widgets.FloatSlider(
                 value=latency,
                 min=0.0,
-                max=0.5,
+                max=1.0,
                 step=0.01,
                 readout_format=".2f",
                 description="server latency (s)",
