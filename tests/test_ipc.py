@@ -37,14 +37,29 @@ def method(request, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def nothing_left_behind():
-    before = ipc.shared_memory_segments()
+def nothing_left_behind(monkeypatch):
+    """No child process and no segment created by this test survives it.
+
+    Segments are tracked by name as this process creates them (comparing
+    /dev/shm before and after would see other programs' segments too).
+    """
+    from multiprocessing import shared_memory
+
+    created: list[str] = []
+    original = shared_memory.SharedMemory.__init__
+
+    def recording_init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if kwargs.get("create") or (len(args) > 1 and args[1]):
+            created.append(self.name)
+
+    monkeypatch.setattr(shared_memory.SharedMemory, "__init__", recording_init)
     yield
     stray = ipc.leftover_children()
     assert not stray, f"child processes left behind: {stray}"
-    after = ipc.shared_memory_segments()
-    if before is not None and after is not None:
-        assert not (after - before), f"segments left behind: {after - before}"
+    segments = ipc.shared_memory_segments()  # None where it can't be listed
+    still_there = sorted(set(created) & (segments or set()))
+    assert not still_there, f"segments left behind: {still_there}"
 
 
 # -- messages ---------------------------------------------------------------
@@ -142,8 +157,10 @@ def test_scale_shared_numpy(method):
     ctx = mp_context()
     shm = shared_memory.SharedMemory(create=True, size=6 * 8)
     try:
-        array = np.ndarray((2, 3), dtype="float64", buffer=shm.buf)
+        array = ipc.shared_array(shm, (2, 3), "float64")
         array[:] = np.arange(6).reshape(2, 3)
+        with pytest.raises(BufferError):
+            shm.close()  # the array holds the buffer
         child = ctx.Process(
             target=ipc.scale_shared, args=(shm.name, (2, 3), "float64", 10.0)
         )
@@ -163,7 +180,7 @@ def _squares_good(numbers):
     ctx = mp_context()
     shm = shared_memory.SharedMemory(create=True, size=8 * len(numbers))
     try:
-        array = np.ndarray((len(numbers),), dtype=np.int64, buffer=shm.buf)
+        array = ipc.shared_array(shm, len(numbers), np.int64)
         array[:] = numbers
         half = len(numbers) // 2
         children = [
@@ -186,7 +203,7 @@ def _squares_leaky(numbers):
     from multiprocessing import shared_memory
 
     shm = shared_memory.SharedMemory(create=True, size=8 * len(numbers))
-    array = np.ndarray((len(numbers),), dtype=np.int64, buffer=shm.buf)
+    array = ipc.shared_array(shm, len(numbers), np.int64)
     array[:] = [n * n for n in numbers]
     result = array.tolist()
     del array
@@ -210,6 +227,29 @@ def test_leak_demo_warns_and_tracker_cleans_up():
     assert report["left_behind"] is False
     assert any("leaked shared_memory" in w for w in report["warnings"])
     assert not any("/" in w for w in report["warnings"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_use_after_close_crashes_only_the_fresh_python():
+    report = ipc.use_after_close_demo()
+    assert report["printed"] == ["close() raised nothing"]
+    assert report["crashed"] is True
+    assert report["signal"] in {"SIGSEGV", "SIGBUS"}
+
+
+def test_shared_array_validates():
+    from multiprocessing import shared_memory
+
+    shm = shared_memory.SharedMemory(create=True, size=64)
+    try:
+        with pytest.raises(ValueError, match="shape"):
+            ipc.shared_array(shm, (-1, 2), "int64")
+        array = ipc.shared_array(shm, 8, "int64")
+        assert array.shape == (8,) and array.flags.writeable
+        del array
+    finally:
+        shm.close()
+        shm.unlink()
 
 
 def test_manager_proxy(method):

@@ -58,6 +58,7 @@ __all__ = [
     "proxy_call_cost",
     "put_big",
     "scale_shared",
+    "shared_array",
     "shared_memory_segments",
     "split_evenly",
     "square_server",
@@ -65,6 +66,7 @@ __all__ = [
     "stop_process",
     "transport_panel",
     "try_pickle",
+    "use_after_close_demo",
 ]
 
 #: The three ways of moving bytes that ``measure_transports`` compares.
@@ -337,6 +339,25 @@ def attach_shared_memory(name: str) -> shared_memory.SharedMemory:
     return shared_memory.SharedMemory(name=name)
 
 
+def shared_array(shm: shared_memory.SharedMemory, shape: Any, dtype: Any) -> Any:
+    """A NumPy array of ``shape`` and ``dtype`` on the segment's bytes.
+
+    Uses ``np.frombuffer``, which holds the segment's buffer for as long as
+    the array lives: ``shm.close()`` then raises ``BufferError`` instead of
+    leaving an array that points at unmapped memory (``np.ndarray(...,
+    buffer=shm.buf)`` does not hold it: using such an array after
+    ``close()`` crashes the process). Delete the array before ``close()``.
+    ``04_ipc.ipynb``.
+    """
+    import numpy as np
+
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    count = 1
+    for n in shape:
+        count *= check_int("shape item", n, minimum=0)
+    return np.frombuffer(shm.buf, dtype=dtype, count=count).reshape(shape)
+
+
 def scale_shared(name: str, shape: tuple[int, ...], dtype: str, factor: float) -> None:
     """Child of the SharedMemory demo: multiply a NumPy array in place.
 
@@ -344,13 +365,11 @@ def scale_shared(name: str, shape: tuple[int, ...], dtype: str, factor: float) -
     ``dtype``, multiplies by ``factor``, drops the view and closes (never
     unlinks: that is the creator's job). ``04_ipc.ipynb``.
     """
-    import numpy as np
-
     shm = attach_shared_memory(name)
     try:
-        array = np.ndarray(shape, dtype=dtype, buffer=shm.buf)
+        array = shared_array(shm, shape, dtype)
         array *= factor
-        del array  # a live view would make close() raise BufferError
+        del array  # close() refuses while the array holds the buffer
     finally:
         shm.close()
 
@@ -361,15 +380,65 @@ def square_shared(name: str, start: int, stop: int) -> None:
     Squares items ``start:stop`` of the ``int64`` array stored in segment
     ``name``. ``04_ipc.ipynb``.
     """
-    import numpy as np
-
     shm = attach_shared_memory(name)
     try:
-        array = np.ndarray((shm.size // 8,), dtype=np.int64, buffer=shm.buf)
+        array = shared_array(shm, shm.size // 8, "int64")
         array[start:stop] **= 2
         del array
     finally:
         shm.close()
+
+
+_USE_AFTER_CLOSE_SCRIPT = """
+import resource
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file, please
+from multiprocessing import shared_memory
+import numpy as np
+shm = shared_memory.SharedMemory(create=True, size=16)
+try:
+    view = np.ndarray((2,), dtype=np.int64, buffer=shm.buf)
+    shm.close()
+    print("close() raised nothing", flush=True)
+    print(view[0], flush=True)  # the memory is no longer mapped
+finally:
+    shm.unlink()
+"""
+
+
+def use_after_close_demo() -> dict[str, Any]:
+    """Run a fresh Python that closes a segment under a live ``np.ndarray``
+    view and then reads the view. Returns ``{"printed": [...],
+    "returncode": int, "crashed": bool, "signal": str | None}``.
+
+    The read kills that process with ``SIGSEGV``. It runs on Linux only
+    (elsewhere it returns ``{"skipped": reason}``): macOS would open a crash
+    report dialog, Windows reports an access violation. The segment is
+    unlinked before the read, and core files are disabled, so nothing is
+    left behind. ``04_ipc.ipynb``.
+    """
+    import signal
+
+    if not sys.platform.startswith("linux"):
+        return {"skipped": "runs on Linux only (a crash would open a dialog)"}
+    result = subprocess.run(
+        [sys.executable, "-c", _USE_AFTER_CLOSE_SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    name = None
+    if result.returncode < 0:
+        try:
+            name = signal.Signals(-result.returncode).name
+        except ValueError:
+            name = str(-result.returncode)
+    return {
+        "printed": result.stdout.splitlines(),
+        "returncode": result.returncode,
+        "crashed": result.returncode != 0,
+        "signal": name,
+    }
 
 
 def shared_memory_segments() -> set[str] | None:
@@ -911,7 +980,14 @@ def check_split(split: Callable[[list[int], int], Any], workers: int = 3) -> Ver
     if flat != items:
         missing = sorted(set(items) - set(flat))
         twice = sorted({x for x in flat if flat.count(x) > 1})
-        return verdict(False, "", f"missing {missing[:3]}, counted twice {twice[:3]}")
+        problems = []
+        if missing:
+            problems.append(f"{len(missing)} items in no share (e.g. {missing[:3]})")
+        if twice:
+            problems.append(f"{len(twice)} items in two shares (e.g. {twice[:3]})")
+        if not problems:
+            problems.append("the shares hold items that were not given")
+        return verdict(False, "", "; ".join(problems))
     sizes = sorted(len(s) for s in shares)
     return verdict(
         sizes[-1] - sizes[0] <= 1,
