@@ -907,34 +907,58 @@ def section_timeline(cfg: Config) -> list[dict[str, Any]]:
     return rows
 
 
-class CurrentEnvKernelSpecs:
-    """Every kernel name resolves to ipykernel on this interpreter
-    (as tools/execute.py and nbval's --nbval-current-env do)."""
+def _kernel_manager() -> Any:
+    """A kernel manager whose every kernel is ipykernel on this interpreter
+    (like nbval's --nbval-current-env), logging errors only."""
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
 
-    @staticmethod
-    def make() -> Any:
-        from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    class Specs(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+            return KernelSpec(
+                argv=[
+                    sys.executable,
+                    "-m",
+                    "ipykernel_launcher",
+                    "-f",
+                    "{connection_file}",
+                    "--IPKernelApp.log_level=ERROR",  # no TCP warning
+                ],
+                display_name="Python 3 (ipykernel)",
+                language="python",
+            )
 
-        class Specs(KernelSpecManager):
-            def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-                return KernelSpec(
-                    argv=[
-                        sys.executable,
-                        "-m",
-                        "ipykernel_launcher",
-                        "-f",
-                        "{connection_file}",
-                        "--IPKernelApp.log_level=ERROR",  # no TCP warning
-                    ],
-                    display_name="Python 3 (ipykernel)",
-                    language="python",
-                )
+    return AsyncKernelManager(kernel_name="python3", kernel_spec_manager=Specs())
 
-        return Specs()
+
+@contextmanager
+def quiet_fds() -> Iterator[Callable[[str], None]]:
+    """Send fd 1 and 2 (kernels, their child processes) to /dev/null; yield a
+    function that still prints to the real stdout."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+
+        def say(text: str) -> None:
+            os.write(saved[0], text.encode())
+
+        yield say
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, null):
+            os.close(fd)
 
 
 def execute_notebook(path: Path, cwd: Path, method: str | None) -> float:
-    """Run a copy of a notebook top to bottom in a fresh kernel; return seconds."""
+    """Run a copy of a notebook top to bottom in a fresh kernel; return seconds
+    (kernel start included, as in nbval)."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -947,9 +971,8 @@ def execute_notebook(path: Path, cwd: Path, method: str | None) -> float:
     try:
         client = NotebookClient(
             nb,
+            km=_kernel_manager(),
             timeout=120,
-            kernel_name="python3",
-            kernel_spec_manager=CurrentEnvKernelSpecs.make(),
             resources={"metadata": {"path": str(cwd)}},
             record_timing=False,
             allow_errors=False,
@@ -965,7 +988,17 @@ def execute_notebook(path: Path, cwd: Path, method: str | None) -> float:
             os.environ["CONCLAB_START_METHOD"] = saved
 
 
-def section_notebooks(cfg: Config, methods: Sequence[str | None]) -> list[dict]:
+def failure_text(exc: BaseException, where: Path) -> str:
+    """The last line of a cell's error, without colour codes or temp paths."""
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).replace(str(where), "notebooks")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    last = lines[-1] if lines else ""
+    return f"{type(exc).__name__}: {last[:200]}"
+
+
+def section_notebooks(methods: Sequence[str | None]) -> list[dict]:
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not notebooks:
         return [error_row("notebooks", "notebooks", "no notebooks/*.ipynb yet")]
@@ -973,18 +1006,20 @@ def section_notebooks(cfg: Config, methods: Sequence[str | None]) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="conclab-bench-") as tmp:
         copy = Path(tmp) / "notebooks"
         shutil.copytree(ROOT / "notebooks", copy)  # never touch the repo's files
-        for method in methods:
-            for nb in notebooks:
+        for nb in notebooks:
+            for method in methods:
                 label = nb.stem if method is None else f"{nb.stem} ({method})"
-                print(f"  {label} …", end=" ", flush=True)
-                try:
-                    seconds = execute_notebook(copy / nb.name, copy, method)
-                except Exception as exc:  # a failing notebook is a finding
-                    message = f"{type(exc).__name__}: {str(exc).strip()[:200]}"
-                    print("failed")
-                    rows.append(error_row("notebooks", label, message))
-                    continue
-                print(f"{seconds:.1f} s")
+                with quiet_fds() as say:
+                    say(f"  {label} … ")
+                    try:
+                        seconds = execute_notebook(copy / nb.name, copy, method)
+                    except Exception as exc:  # a failing notebook is a finding
+                        say("failed\n")
+                        rows.append(
+                            error_row("notebooks", label, failure_text(exc, copy))
+                        )
+                        continue
+                    say(f"{seconds:.1f} s\n")
                 rows.append(
                     measurement(
                         "notebooks",
@@ -1158,7 +1193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--notebook-methods",
         default="",
         help="start methods to execute the notebooks under "
-        "(comma-separated; default: the platform default only)",
+        "(comma-separated; default: the course's default and spawn, the slowest)",
     )
     parser.add_argument(
         "--with-test-command",
@@ -1181,9 +1216,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("machine …", flush=True)
     machine = machine_report(0.3 if args.quick else 1.0)
     cores = machine["usable_cores"]
-    nb_methods: list[str | None] = [
-        m for m in args.notebook_methods.split(",") if m
-    ] or [None]
+    nb_methods = [m for m in args.notebook_methods.split(",") if m] or list(
+        dict.fromkeys([machine["start_method"], "spawn"])
+    )
+    unknown = set(nb_methods) - set(machine["start_methods"])
+    if unknown:
+        parser.error(f"--notebook-methods: no start method(s) {sorted(unknown)} here")
 
     skip = set()
     if args.quick or args.no_notebooks:
@@ -1195,7 +1233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "c": lambda: section_c(cfg, cores),
         "locks": lambda: section_locks(cfg),
         "timeline": lambda: section_timeline(cfg),
-        "notebooks": lambda: section_notebooks(cfg, nb_methods),
+        "notebooks": lambda: section_notebooks(nb_methods),
         "tests": lambda: section_tests(previous, args.with_test_command),
     }
     rows: list[dict[str, Any]] = []
