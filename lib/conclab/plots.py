@@ -73,7 +73,7 @@ def figure(
 
     check_int("ncols", ncols, minimum=1, maximum=4)
     if figsize is None:
-        figsize = (7.5 * ncols if ncols > 1 else 8.0, 5.0)
+        figsize = (6.25 * ncols if ncols > 1 else 8.0, 5.0 if ncols == 1 else 4.8)
     fig = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(fig)
     axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]

@@ -52,8 +52,8 @@ __all__ = ["FigurePanel", "SpeedupPanel", "figure_panel", "speedup_panel"]
 #: The widget-view mimetype and payload; identical on ipywidgets 7 and 8.
 _VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
-#: Resolution of the panels' images (a 15 x 5 inch sweep is ~1000 px wide).
-PANEL_DPI = 70
+#: Resolution of the panels' images (a 12.5 x 4.8 inch sweep is ~1100 px wide).
+PANEL_DPI = 90
 
 #: The most workers the speedup panel's slider offers.
 MAX_PANEL_WORKERS = 16
