@@ -1,0 +1,107 @@
+"""Fixtures for the browser tests: Chromium, one Jupyter server, one page per test.
+
+Run them with ``python -m pytest tests/browser`` (after tools/install_chromium.sh).
+Screenshots and the server's log go to test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from browser_harness import (
+    CHROMIUM_ARGS,
+    FIXTURE,
+    PAGE_TIMEOUT,
+    JupyterServer,
+    find_chromium,
+    in_ci,
+    jupyter_server,
+    notebooks_with_panels,
+)
+
+# Copies of the fixture notebook whose panels are broken on purpose.
+BROKEN_VARIANTS = {
+    "raise": "every callback raises",
+    "stale": "callbacks stop redrawing",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _unavailable(reason: str) -> None:
+    """Skip, or fail under CI=true: CI must run the browser tests."""
+    if in_ci():
+        pytest.fail(
+            f"CI=true but the browser tests cannot run: {reason}", pytrace=False
+        )
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    path, reason = find_chromium()
+    if path is None:
+        _unavailable(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium: Path) -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        _unavailable(f"playwright is not installed ({error}): pip install -e '.[dev]'")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            timeout=PAGE_TIMEOUT * 1000,
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _broken_copies(folder: Path) -> list[Path]:
+    source = nbformat.read(FIXTURE, as_version=4)
+    paths = []
+    for mode in BROKEN_VARIANTS:
+        notebook = nbformat.from_dict(source)
+        for cell in notebook.cells:
+            cell.source = cell.source.replace('MODE = "ok"', f'MODE = "{mode}"')
+        path = folder / f"panel_fixture_{mode}.ipynb"
+        nbformat.write(notebook, path)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def server(chromium: Path) -> Iterator[JupyterServer]:
+    """One JupyterLab for the session, serving copies of the notebooks."""
+    with tempfile.TemporaryDirectory(prefix="conclab-fixtures-") as folder:
+        notebooks = [*notebooks_with_panels(), FIXTURE, *_broken_copies(Path(folder))]
+        with jupyter_server(notebooks) as running:
+            yield running
+
+
+@pytest.fixture
+def page(browser: Any, server: JupyterServer) -> Iterator[Any]:
+    """A fresh browser context and page; its kernels are shut down afterwards."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+        server.shutdown_kernels()

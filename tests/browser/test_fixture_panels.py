@@ -1,0 +1,60 @@
+"""The harness on a fixture notebook with two small ipywidgets panels.
+
+Proves the checks work before (and besides) the course's own panels, and that
+they FAIL when a panel's callback raises or stops redrawing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from browser_harness import ARTIFACTS, JupyterServer, PanelError, check_notebook
+
+FIXTURE_NAME = "panel_fixture.ipynb"
+FIXTURE_PANEL_CELLS = [2, 3]  # button_panel() and slider_panel()
+BROKEN_REDRAW_TIMEOUT = 8  # the fixture redraws in well under a second
+
+
+def test_fixture_panels_in_jupyterlab(page: Any, server: JupyterServer) -> None:
+    reports = check_notebook(
+        page, server, FIXTURE_NAME, "lab", expected_cells=FIXTURE_PANEL_CELLS
+    )
+    assert [r.cell for r in reports] == FIXTURE_PANEL_CELLS
+    assert "Run pressed" in reports[0].control
+    assert "Run pressed" not in reports[1].control
+    for report in reports:
+        assert report.before != report.after
+        assert report.screenshot.stat().st_size > 1000
+
+
+def test_fixture_panels_in_notebook7(page: Any, server: JupyterServer) -> None:
+    reports = check_notebook(
+        page, server, FIXTURE_NAME, "notebook", expected_cells=FIXTURE_PANEL_CELLS
+    )
+    assert [r.cell for r in reports] == FIXTURE_PANEL_CELLS
+    assert all(r.screenshot.parent == ARTIFACTS for r in reports)
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        ("raise", "RuntimeError: the panel's callback failed"),
+        ("stale", "did not redraw its plot"),
+    ],
+)
+def test_broken_panel_is_caught(
+    page: Any, server: JupyterServer, mode: str, message: str
+) -> None:
+    with pytest.raises(PanelError) as caught:
+        check_notebook(
+            page,
+            server,
+            f"panel_fixture_{mode}.ipynb",
+            "lab",
+            redraw_timeout=BROKEN_REDRAW_TIMEOUT,
+            expected_cells=FIXTURE_PANEL_CELLS,
+        )
+    print(f"caught as expected:\n{caught.value}")
+    assert "did not redraw its plot" in str(caught.value)
+    assert message in str(caught.value)
