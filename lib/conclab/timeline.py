@@ -270,6 +270,9 @@ def gil_ticks(n: int, tick: int = 500) -> list[float]:
     return ticks
 
 
+_SINGULAR = {"threads": "thread", "processes": "process"}
+
+
 def _tick_worker(index: int, n: int, tick: int, barrier: Any, results: Any) -> None:
     """Wait at ``barrier`` so all workers start together, tick, report back."""
     try:
@@ -394,7 +397,7 @@ def run_ticks(
         tick=tick,
         ticks=tuple(tuple(got[i][2]) for i in order),
         pids=tuple(got[i][0] for i in order),
-        names=tuple(f"{mode[:-1]} {i + 1}" for i in order),
+        names=tuple(f"{_SINGULAR[mode]} {i + 1}" for i in order),
     )
 
 
@@ -449,7 +452,7 @@ def plot_ticks(run: TickRun, title: str = "", gap: float = 0.0005) -> Figure:
 
     Top: one row per worker, a bar wherever the worker was making progress
     (ticks less than ``gap`` seconds apart). Bottom: each worker's progress
-    (steps done) over time. Threads under the GIL take turns: the bars
+    (% of its steps done) over time. Threads under the GIL take turns: the bars
     alternate and the progress lines climb in steps, one at a time.
     Processes run side by side: solid bars and straight lines, in parallel.
     """
@@ -468,10 +471,10 @@ def plot_ticks(run: TickRun, title: str = "", gap: float = 0.0005) -> Figure:
             for a, b in _running_intervals(ticks, gap)
         ]
         top.broken_barh(bars, (i - 0.3, 0.6), color=color)
-        steps = [min(k * run.tick, run.n) for k in range(len(ticks))]
+        done = [100 * min(k * run.tick, run.n) / run.n for k in range(len(ticks))]
         bottom.plot(
             [(t - origin) * 1000 for t in ticks],
-            steps,
+            done,
             color=color,
             label=run.names[i],
             linewidth=1.5,
@@ -485,7 +488,8 @@ def plot_ticks(run: TickRun, title: str = "", gap: float = 0.0005) -> Figure:
     )
     top.grid(axis="x", alpha=0.3)
     bottom.set_xlabel("time since the first tick (ms)")
-    bottom.set_ylabel("steps done")
+    bottom.set_ylabel("work done (%)")
+    bottom.set_ylim(0, 102)
     bottom.set_xlim(0, run.wall * 1000 * 1.02)
     bottom.grid(alpha=0.3)
     bottom.legend(loc="upper left")
