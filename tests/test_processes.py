@@ -185,7 +185,7 @@ def test_set_start_method_twice():
     )
     result = lab.run_script(source)
     assert result.returncode == 1
-    assert result.error() == "RuntimeError: context has already been set."
+    assert result.error() == "RuntimeError: context has already been set"
 
 
 def test_run_script_validates():

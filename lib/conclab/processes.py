@@ -410,27 +410,28 @@ def _cow_child(data: list, action: str, conn: Any) -> None:
 
 
 def _cow_case(data: list, action: str, freeze: bool) -> float:
-    """USS growth (MB) of a forked child doing ``action`` on ``data``."""
+    """USS growth (MB) of a forked child doing ``action`` on ``data``.
+
+    Called with automatic garbage collection disabled, so that neither the
+    parent nor the child collects on its own during the measurement.
+    """
     import psutil
 
     ctx = multiprocessing.get_context("fork")
     parent_end, child_end = ctx.Pipe()
-    was_enabled = gc.isenabled()
-    if freeze:
-        gc.disable()
-        gc.freeze()
     process = ctx.Process(target=_cow_child, args=(data, action, child_end))
     try:
-        with warnings.catch_warnings():
-            # the multi-threaded fork warning has its own demo (fork_warning)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            process.start()
-        child_end.close()
         if freeze:
-            gc.unfreeze()
-            if was_enabled:
-                gc.enable()
-            freeze = False
+            gc.freeze()
+        try:
+            with warnings.catch_warnings():
+                # the multi-threaded fork warning has its own demo (fork_warning)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                process.start()
+        finally:
+            if freeze:
+                gc.unfreeze()
+        child_end.close()
         child = psutil.Process(process.pid)
         _expect(parent_end, _CHILD_TIMEOUT, process)
         before = child.memory_full_info().uss
@@ -439,10 +440,6 @@ def _cow_case(data: list, action: str, freeze: bool) -> float:
         after = child.memory_full_info().uss
         parent_end.send("exit")
     finally:
-        if freeze:
-            gc.unfreeze()
-            if was_enabled:
-                gc.enable()
         parent_end.close()
         _stop(process)
     return (after - before) / _MB
@@ -461,7 +458,8 @@ COW_CASES = (
 def copy_on_write_demo(n: int = 1_000_000) -> dict[str, float] | None:
     """How much memory a *forked* child makes private, per action (MB).
 
-    The parent builds ``n`` small lists (GC-tracked objects); each case
+    With automatic garbage collection off (as a pre-forking server would
+    run), the parent builds ``n`` small lists (GC-tracked objects); each case
     forks a child, measures its unique memory (USS), lets it act on the
     objects, and measures again. Returns ``{case label: MB made private}``,
     or ``None`` (after printing why) where ``fork`` does not exist.
@@ -474,14 +472,18 @@ def copy_on_write_demo(n: int = 1_000_000) -> dict[str, float] | None:
             "exists only for fork, so there is nothing to measure here."
         )
         return None
-    data = [[i] for i in range(n)]
+    was_enabled = gc.isenabled()
+    gc.disable()  # no automatic collection in the parent or the children
     try:
+        data = [[i] for i in range(n)]
         return {
             label: _cow_case(data, action, freeze)
             for label, action, freeze in COW_CASES
         }
     finally:
-        del data
+        data = None
+        if was_enabled:
+            gc.enable()
 
 
 def plot_copy_on_write(result: Mapping[str, float], n: int = 1_000_000) -> Any:
@@ -603,8 +605,9 @@ class ScriptResult:
                 text = " ".join(part.strip() for part in lines[i:])
                 text = re.sub(r"\s+", " ", text)
                 head, _, rest = text.partition(":")
-                sentence = rest.strip().split(". ")[0].rstrip(".")
-                return f"{head}: {sentence}." if sentence else head
+                first = re.match(r"(.+?\.)(\s|$)", rest.strip())
+                sentence = first.group(1) if first else rest.strip()
+                return f"{head}: {sentence}" if sentence else head
         return ""
 
 
