@@ -163,3 +163,20 @@ def test_quick_smoke_run(tmp_path):
     errors = [r for r in report["rows"] if r["status"] == "error"]
     assert [r["section"] for r in errors] == ["tests"], errors
     assert str(tmp_path) not in (tmp_path / "results.md").read_text(encoding="utf-8")
+
+
+def test_parse_stages_reads_the_test_commands_summary(bench):
+    out = (
+        "lots of output\n==================== summary ====================\n"
+        "PASSED   lint                   12.3 s\n"
+        "FAILED   nbval-spawn            80.0 s\n"
+        "SKIPPED  py3.10                  0.0 s  python3.10 not found\n"
+        "stages: 1 passed, 1 failed, 1 skipped\n"
+    )
+    tail, stages = bench.parse_stages(out)
+    assert tail == "stages: 1 passed, 1 failed, 1 skipped"
+    assert stages == [
+        ("passed", "lint", 12.3),
+        ("failed", "nbval-spawn", 80.0),
+        ("skipped", "py3.10", 0.0),
+    ]
