@@ -146,3 +146,22 @@ def test_plot_search_sweep() -> None:
     assert len(fig.axes) == 2
     with pytest.raises(ValueError):
         fs.plot_search_sweep([])
+
+
+def test_search_sweep_rows() -> None:
+    rows = fs.search_sweep(depths=(1, 2), fanout=2, files_per_dir=1)
+    assert len(rows) == 2 * len(fs.SEARCHES)
+    by = {(r["search"], r["depth"]): r for r in rows}
+    assert by[("thread per directory", 2)]["threads"] == 7
+    assert by[("os.walk", 1)]["directories"] == 3
+    assert all(r["seconds"] >= 0 for r in rows)
+    with pytest.raises(ValueError, match="depths"):
+        fs.search_sweep(depths=())
+
+
+def test_search_sweep_rejects_a_wrong_search() -> None:
+    def wrong(root, filename=fs.TARGET, *, delay=0.0):
+        return fs.SearchResult([], 0)
+
+    with pytest.raises(AssertionError, match="wrong"):
+        fs.search_sweep(depths=(1,), fanout=2, searches={"wrong": wrong})
