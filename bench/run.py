@@ -304,6 +304,13 @@ def target_summary(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def build_text(m: dict[str, Any]) -> str:
+    if "free" in str(m.get("build", "")):
+        state = "enabled" if m.get("gil_enabled") else "disabled"
+        return f"free-threaded build, GIL {state}"
+    return "GIL build"
+
+
 def machine_line(report: dict[str, Any]) -> str:
     m = report["machine"]
     free = m.get("free_cores_start")
@@ -312,7 +319,7 @@ def machine_line(report: dict[str, Any]) -> str:
         f"Measured {report['date']} on {m['platform']} ({m['cpu_model']}), "
         f"{m['usable_cores']} usable cores{free_text} "
         f"(load average {m['loadavg_start'][0]:.2f} → {m['loadavg_end'][0]:.2f}), "
-        f"{m['implementation']} {m['python']} ({m['build']}), "
+        f"{m['implementation']} {m['python']} ({build_text(m)}), "
         f"start method {m['start_method']}. "
         f"`{report['command']}` took {fmt_duration(report['runtime_s'])}."
     )
