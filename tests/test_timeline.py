@@ -205,6 +205,7 @@ def test_run_ticks_shape(mode):
         assert set(run.pids) == {os.getpid()}
     else:
         assert len(set(run.pids)) == 2 and os.getpid() not in run.pids
+    assert run.summary().startswith(f"2 {mode}, 20,000 steps each: busy for ")
     fig = lab.plot_ticks(run)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     fig.savefig(io.BytesIO(), format="png")

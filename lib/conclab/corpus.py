@@ -17,10 +17,12 @@ from __future__ import annotations
 import bisect
 import functools
 import hashlib
+import itertools
 import re
+import struct
 import threading
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -91,32 +93,31 @@ _TOTAL_WEIGHT = _total
 del _rank, _total
 
 
-class _Stream:
+def _numbers(seed: bytes) -> Iterator[int]:
     """Deterministic 32-bit numbers: SHA-256 of ``seed:counter``, 8 per digest."""
+    for counter in itertools.count():
+        yield from struct.unpack(
+            ">8I", hashlib.sha256(b"%s:%d" % (seed, counter)).digest()
+        )
+
+
+class _Stream:
+    """The pseudo-random choices of one document (integer arithmetic only)."""
 
     def __init__(self, seed: str) -> None:
-        self.seed = seed.encode("ascii")
-        self.counter = 0
-        self.buffer: list[int] = []
-
-    def next(self) -> int:
-        if not self.buffer:
-            digest = hashlib.sha256(b"%s:%d" % (self.seed, self.counter)).digest()
-            self.counter += 1
-            self.buffer = [
-                int.from_bytes(digest[i : i + 4], "big") for i in range(28, -1, -4)
-            ]
-        return self.buffer.pop()
+        self.next = _numbers(seed.encode("ascii")).__next__
 
     def below(self, n: int) -> int:
         return self.next() % n
 
-    def word(self) -> str:
-        return _WORDS[bisect.bisect_right(_CUMULATIVE, self.next() % _TOTAL_WEIGHT)]
+    def words(self, count: int) -> list[str]:
+        draw, cumulative, total = self.next, _CUMULATIVE, _TOTAL_WEIGHT
+        pick = bisect.bisect_right
+        return [_WORDS[pick(cumulative, draw() % total)] for _ in range(count)]
 
 
 def _sentence(stream: _Stream) -> str:
-    words = [stream.word() for _ in range(5 + stream.below(14))]
+    words = stream.words(5 + stream.below(14))
     for i in range(1, len(words) - 1):
         if stream.below(10) == 0:
             words[i] += ","
@@ -151,7 +152,7 @@ def document(number: int) -> str:
     check_int("number", number, minimum=1, maximum=99_999)
     stream = _Stream(f"conclab-document-{number}")
     target = 5_000 + stream.below(14_001)
-    title = " ".join(stream.word() for _ in range(3 + stream.below(4))).title()
+    title = " ".join(stream.words(3 + stream.below(4))).title()
     lines = [f"Document {number}", "", title, ""]
     size = sum(len(line) + 1 for line in lines)
     while size < target:

@@ -314,6 +314,15 @@ class TickRun:
         """:func:`tick_overlap` of this run."""
         return tick_overlap(self.ticks, window)
 
+    def summary(self) -> str:
+        """One line for a notebook: who ran how long, and the overlap."""
+        each = ", ".join(f"{(t[-1] - t[0]) * 1000:.0f}" for t in self.ticks)
+        return (
+            f"{self.workers} {self.mode}, {self.n:,} steps each: busy for "
+            f"{each} ms, all done after {self.wall * 1000:.0f} ms; "
+            f"more than one progressing in {self.overlap():.0%} of 1 ms windows"
+        )
+
 
 def run_ticks(
     mode: str = "threads",
