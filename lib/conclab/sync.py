@@ -116,6 +116,8 @@ class WaitGroup:
         ``done()`` is called in a ``finally``, so an exception in ``fn`` cannot
         leave the counter stuck; the exception is kept in ``self.errors``
         (and not printed), the way ``concurrent.futures`` keeps it in a Future.
+        The thread is a daemon: a task stuck for ever cannot keep Python from
+        exiting (a notebook's ``wait(timeout)`` returns ``False`` instead).
         """
         check_callable("fn", fn)
         self.add(1)
