@@ -223,7 +223,7 @@ def test_run_button_measures_every_mode_and_updates_the_image(count_runs):
     assert measured["processes"] == pytest.approx(
         [base / r.wall for r in panel.last[3:]]
     )
-    assert "primes, size 1000 n: 4 tasks" in panel.figure.get_suptitle()
+    assert "primes, size 1000 n: 4 tasks" in panel.figure._suptitle.get_text()
     assert panel.status.value.startswith("Done: 5 runs")
     assert "same results" in panel.status.value
     assert not panel.run_button.disabled
