@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import pickle
+import sys
+import threading
 
 import pytest
 
@@ -213,3 +215,55 @@ def test_http_workload_needs_a_server():
 def test_workload_rejects_unknown_kind():
     with pytest.raises(ValueError, match="kind"):
         lab.Workload("x", lab.sleep_task, lambda s, c: [], "gpu", "", 1, 0, 2)
+
+
+# ------------------------------------------------ which workloads hold the GIL
+
+
+def _other_thread_ran_meanwhile(task, arg) -> bool:
+    """Run ``task(arg)`` in a thread; can this thread run Python meanwhile?
+
+    The switch interval is raised to 100 s, so a thread that holds the GIL is
+    never asked to give it up: the main thread then runs only once the task
+    is done, unless the task releases the GIL itself (hashlib on pieces of
+    >= 2048 bytes, zlib). Deterministic, no timing involved.
+    """
+    started = threading.Event()
+    done = []
+
+    def work():
+        started.set()
+        task(arg)
+        done.append(True)
+
+    old = sys.getswitchinterval()
+    worker = threading.Thread(target=work)
+    sys.setswitchinterval(100)
+    try:
+        worker.start()
+        started.wait(timeout=60)
+        ran_meanwhile = not done  # this line needs the GIL
+    finally:
+        sys.setswitchinterval(old)
+        worker.join(timeout=60)
+    return ran_meanwhile
+
+
+@pytest.mark.parametrize(
+    ("name", "releases"),
+    [
+        ("sha256 big buffers", True),
+        ("zlib", True),
+        ("sha256 small pieces", False),
+        ("primes", False),
+    ],
+)
+def test_which_workloads_release_the_gil(name, releases):
+    if not lab.gil_enabled():
+        pytest.skip("no GIL on this build")
+    w = lab.WORKLOADS[name]
+    size = {"primes": 200_000, "sha256 small pieces": 4096, "zlib": 4}.get(name, 64)
+    arg = w.make_inputs(size, 1)[0]
+    w.func(arg)  # build and cache the input buffer first
+    assert w.releases_gil is releases
+    assert _other_thread_ran_meanwhile(w.func, arg) is releases
