@@ -9,7 +9,9 @@ import base64
 import contextlib
 import importlib
 import multiprocessing
+import sys
 import threading
+import types
 import urllib.error
 import urllib.request
 
@@ -333,6 +335,14 @@ def test_panel_displays_as_widget_with_png_fallback(monkeypatch):
     assert kw == {"raw": True}
     assert objs[0].keys() == data.keys()
     assert objs[0]["image/png"] == data["image/png"]
+
+
+def test_no_png_fallback_inside_colab(monkeypatch):
+    panel = small_panel()
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    data = panel._repr_mimebundle_()
+    assert "image/png" not in data
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"]
 
 
 # --- figure_panel ----------------------------------------------------------------

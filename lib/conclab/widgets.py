@@ -110,14 +110,17 @@ class _Panel:
         """The live widget, plus a static PNG and a text line as fallbacks.
 
         Frontends with ipywidgets (JupyterLab, Notebook 7, VS Code, Colab)
-        render the widget; GitHub, nbviewer and a notebook opened without a
-        kernel fall back to the PNG. The text is deterministic (no model id),
-        so nbval can compare it.
+        render the widget; GitHub, VS Code and a stored notebook whose widget
+        view was stripped (``make execute`` does) show the PNG. Inside Colab
+        the PNG is left out. The text is deterministic (no model id), so
+        nbval can compare it.
         """
-        data: dict[str, Any] = {
-            "text/plain": self._summary(),
-            "image/png": png_base64(self.png),
-        }
+        from .env import in_colab
+
+        data: dict[str, Any] = {"text/plain": self._summary()}
+        if not in_colab():
+            # Colab renders live widgets only; no need to risk it picking the PNG
+            data["image/png"] = png_base64(self.png)
         model_id = getattr(self.widget, "model_id", None)
         if model_id:
             data[_VIEW_MIME] = {
