@@ -132,6 +132,8 @@ def test_plot_timeline_origin_units_ax_and_empty():
     assert isinstance(empty, Figure)
     with pytest.raises(TypeError, match="Span"):
         lab.plot_timeline([1, 2])
+    with pytest.raises(TypeError, match="Span"):
+        lab.plot_timeline(42)
     with pytest.raises(ValueError, match="unit"):
         lab.plot_timeline([], unit="min")
 
@@ -140,6 +142,14 @@ def test_plot_timeline_origin_units_ax_and_empty():
 def test_plot_a_run(mode):
     result = lab.run(lab.sleep_task, [0.01] * 4, mode, 2)
     fig = lab.plot_timeline(result.spans, origin=result.started)
+    whole = lab.plot_timeline(result)  # a RunResult: same bars, plus the wall line
+    ax = whole.axes[0]
+    assert ax.get_title().startswith(f"{result.label}: 4 × sleep_task, wall ")
+    assert [round(p.get_x(), 6) for p in ax.patches] == [
+        round(p.get_x(), 6) for p in fig.axes[0].patches
+    ]
+    (line,) = ax.lines
+    assert line.get_xdata()[0] == pytest.approx(result.wall * 1000)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     expected = {"sequential": ["main"]}.get(mode)
     if expected:

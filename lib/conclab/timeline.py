@@ -178,7 +178,7 @@ def _worker_order(names: Iterable[str]) -> list[str]:
 
 
 def plot_timeline(
-    spans: Sequence[Span],
+    spans: Sequence[Span] | Any,
     title: str = "",
     ax: Axes | None = None,
     origin: float | None = None,
@@ -186,12 +186,30 @@ def plot_timeline(
 ) -> Figure:
     """Gantt chart of ``spans``: one row per worker, one bar per task.
 
-    Time runs from ``origin`` (default: the first span's start; pass
-    ``result.started`` of a :class:`conclab.RunResult` to include the pool's
-    start-up) in ``unit`` ("ms" or "s"). Gaps between bars are idle time.
-    Returns a :class:`matplotlib.figure.Figure` built without pyplot; show it
-    with :func:`conclab.show`. Introduced in ``01_processes_and_threads.ipynb``.
+    Time runs from ``origin`` (default: the first span's start) in ``unit``
+    ("ms" or "s"). Gaps between bars are idle time. ``spans`` may also be a
+    :class:`conclab.RunResult`: then time runs from the moment the parent
+    started the run, so the pool's start-up shows as the gap before the first
+    bar, and a dashed line marks when the parent had all results (the wall
+    time). Returns a :class:`matplotlib.figure.Figure` built without pyplot;
+    show it with :func:`conclab.show`. Introduced in
+    ``01_processes_and_threads.ipynb``.
     """
+    run_end = None
+    if hasattr(spans, "spans") and hasattr(spans, "started"):
+        result = spans
+        spans = result.spans
+        origin = result.started if origin is None else origin
+        run_end = result.ended
+        if not title:
+            title = (
+                f"{result.label}: {len(spans)} × {result.task}, "
+                f"wall {result.wall * 1000:.0f} ms"
+            )
+    if isinstance(spans, (str, bytes)) or not isinstance(spans, Iterable):
+        raise TypeError(
+            f"spans must be a list of Span or a RunResult, got {type(spans).__name__}"
+        )
     spans = list(spans)
     for span in spans:
         if not isinstance(span, Span):
@@ -208,7 +226,8 @@ def plot_timeline(
     workers = _worker_order(s.worker for s in spans)
     row = {name: i for i, name in enumerate(workers)}
     colors = [f"C{i % 10}" for i in range(len(workers))]
-    total = (max(s.end for s in spans) - origin) * scale
+    last = max(s.end for s in spans) if run_end is None else run_end
+    total = (last - origin) * scale
     for s in spans:
         y = row[s.worker]
         left = (s.start - origin) * scale
@@ -232,6 +251,16 @@ def plot_timeline(
                 fontsize=8,
                 clip_on=True,
             )
+    if run_end is not None:
+        ax.axvline(total, color="black", linestyle="--", linewidth=1)
+        ax.text(
+            total,
+            -0.55,
+            " all results back",
+            ha="right",
+            va="top",
+            fontsize=8,
+        )
     ax.set_yticks(range(len(workers)), workers)
     ax.set_ylim(len(workers) - 0.4, -0.6)
     ax.set_xlim(0, total * 1.02 if total > 0 else 1)
