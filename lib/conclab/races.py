@@ -354,14 +354,12 @@ def time_letter_counters(
     counters = list(counters)
     for name in counters:
         check_choice("counters", name, ("sequential", *LETTER_COUNTERS))
-    times: dict[str, float] = {}
-    for name in counters:
-        best = float("inf")
-        for _ in range(repeat):
+    times = dict.fromkeys(counters, float("inf"))
+    for _ in range(repeat):  # round-robin: a burst of load hits every counter
+        for name in counters:
             start = time.perf_counter()
             count_letters_threads(urls, name)
-            best = min(best, time.perf_counter() - start)
-        times[name] = best
+            times[name] = min(times[name], time.perf_counter() - start)
     return times
 
 
