@@ -67,6 +67,7 @@ def figure(
 
     Returns ``(fig, ax)`` for one column, ``(fig, (ax1, ax2, …))`` for more.
     The figure belongs to no pyplot registry: show it with :func:`show`.
+    Introduced in ``00_start_here.ipynb``.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -95,7 +96,11 @@ def _label(ax: Axes, xlabel: str, ylabel: str, title: str) -> None:
 
 
 def figure_png(fig: Figure, dpi: int = 100) -> bytes:
-    """The figure as PNG bytes (Agg renderer; no timestamp or version metadata)."""
+    """The figure as PNG bytes (Agg renderer; no timestamp or version metadata).
+
+    What :func:`show` displays and the panels' images hold
+    (``00_start_here.ipynb``).
+    """
     from matplotlib.figure import Figure
 
     if not isinstance(fig, Figure):
@@ -339,7 +344,8 @@ def plot_times(
     ax: Axes | None = None,
 ) -> Figure:
     """Wall time (s) against workers, one line per mode; sequential is a
-    dashed horizontal reference line. ``results`` come from ``lab.sweep``.
+    dashed horizontal reference line. ``results`` come from ``lab.sweep``
+    (``02_the_gil.ipynb``).
     """
     checked = _check_results(results)
     if ax is None:
@@ -386,8 +392,8 @@ def plot_sweep(
     title: str = "",
     ideal: str = "cores",
 ) -> Figure:
-    """Wall time and speedup side by side (the speedup panel's picture);
-    arguments as for :func:`plot_speedup`."""
+    """Wall time and speedup side by side (the speedup panel's picture,
+    ``00_start_here.ipynb``); arguments as for :func:`plot_speedup`."""
     checked = _check_results(results)
     n_cores = _cores(cores)
     fraction = _fraction(serial_fraction)
@@ -414,7 +420,7 @@ def plot_bars(
 
     For start-method costs, lock granularity, memory per child …: ``ylabel``
     should name the unit, e.g. ``plot_bars(["fork", "spawn"], [2.1, 55],
-    ylabel="start + join (ms)")``.
+    ylabel="start + join (ms)")`` (``03_start_methods.ipynb``).
     """
     if isinstance(labels, str) or not isinstance(labels, Sequence):
         raise TypeError(f"labels must be a list of str, got {type(labels).__name__}")
