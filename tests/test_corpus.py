@@ -319,3 +319,33 @@ def test_module_has_no_server_at_import():
 def test_url_error_on_missing_document():
     with lab.serve_corpus() as server, pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(server.base_url + "/rfc/rfc1.txt", timeout=5)
+
+
+def test_client_hanging_up_prints_nothing(capsys):
+    """A client that gives up during the latency: the server's write fails;
+    socketserver would print a traceback into the notebook. It must not."""
+    with lab.serve_corpus(latency=0.05) as server:
+        with socket.create_connection((server.host, server.port), timeout=5) as s:
+            s.sendall(b"GET /rfc/rfc1000.txt HTTP/1.0\r\n\r\n")
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00" * 2)
+        assert server.wait_finished(1, timeout=10)
+        assert server.requests == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_server_error_path_is_counted_not_printed(capsys, monkeypatch):
+    """Any exception while answering is counted and kept quiet."""
+
+    def boom(number):
+        raise RuntimeError("generator broke")
+
+    with lab.serve_corpus() as server:
+        monkeypatch.setattr(corpus_module, "document", boom)
+        with pytest.raises((http.client.HTTPException, OSError)):
+            _request(server, "GET", "/rfc/rfc1000.txt")
+        assert server.wait_finished(1, timeout=10)
+        assert server.errors == 1
+    assert server.errors == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""

@@ -269,12 +269,33 @@ class _Server(ThreadingHTTPServer):
         self.latency = latency
         self.numbers = frozenset(numbers)
         self.requests = 0
-        self._count_lock = threading.Lock()
+        self.errors = 0
+        self.finished = 0
+        self._count = threading.Condition()
         super().__init__(("127.0.0.1", 0), _Handler)
 
     def count_request(self) -> None:
-        with self._count_lock:
+        with self._count:
             self.requests += 1
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a client that hung up early must not print a traceback into
+        the notebook (socketserver's default prints to stderr). Counted."""
+        with self._count:
+            self.errors += 1
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._count:
+                self.finished += 1
+                self._count.notify_all()
+
+    def wait_finished(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` connections have been handled completely."""
+        with self._count:
+            return self._count.wait_for(lambda: self.finished >= count, timeout)
 
 
 class CorpusServer:
@@ -291,6 +312,7 @@ class CorpusServer:
         self.latency = check_number("latency", latency, minimum=0, maximum=MAX_LATENCY)
         self.numbers = _check_numbers(numbers)
         self._requests = 0
+        self._errors = 0
         self._server: _Server | None = _Server(self.latency, self.numbers)
         host, port = self._server.server_address[:2]
         self.host: str = str(host)
@@ -308,6 +330,22 @@ class CorpusServer:
     def requests(self) -> int:
         """Requests answered so far (counted thread-safely)."""
         return self._server.requests if self._server is not None else self._requests
+
+    @property
+    def errors(self) -> int:
+        """Connections that failed while being answered (e.g. the client hung
+        up during the latency); they are counted, never printed."""
+        return self._server.errors if self._server is not None else self._errors
+
+    def wait_finished(self, count: int, timeout: float = 10.0) -> bool:
+        """Wait until ``count`` connections have been answered completely
+        (the answer written, the socket closed); False on timeout."""
+        check_int("count", count, minimum=0)
+        timeout = check_number("timeout", timeout, minimum=0)
+        server = self._server
+        if server is None:
+            raise RuntimeError("the server is closed")
+        return server.wait_finished(count, timeout)
 
     @property
     def running(self) -> bool:
@@ -330,6 +368,7 @@ class CorpusServer:
         if server is None:
             return
         self._requests = server.requests
+        self._errors = server.errors
         try:
             server.shutdown()
         finally:
