@@ -212,6 +212,15 @@ def test_http_workload_needs_a_server():
     assert w.seconds(50) == 0.05
 
 
+def test_prepare_closes_its_server_on_error():
+    w = lab.WORKLOADS["http fetch"]
+    with pytest.raises(RuntimeError, match="boom"), w.prepare(size=0, count=1) as urls:
+        assert lab.fetch_text(urls[0]) == lab.document(1000)
+        raise RuntimeError("boom")
+    with pytest.raises(OSError):
+        lab.fetch_text(urls[0], timeout=5)
+
+
 def test_workload_rejects_unknown_kind():
     with pytest.raises(ValueError, match="kind"):
         lab.Workload("x", lab.sleep_task, lambda s, c: [], "gpu", "", 1, 0, 2)

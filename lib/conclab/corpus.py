@@ -31,6 +31,7 @@ from ._validate import check_int, check_number
 
 __all__ = [
     "DOCUMENT_NUMBERS",
+    "MAX_LATENCY",
     "RFC_BASE_URL",
     "CorpusServer",
     "corpus",

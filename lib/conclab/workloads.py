@@ -27,6 +27,7 @@ from typing import Any
 from ._validate import check_choice, check_int, check_number
 
 __all__ = [
+    "HASHLIB_GIL_MINSIZE",
     "KINDS",
     "WORKLOADS",
     "Workload",
