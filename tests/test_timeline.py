@@ -197,6 +197,18 @@ def test_tick_overlap_on_made_up_ticks():
     assert lab.tick_overlap([[0.0, 0.0001], [5.0, 5.1]]) == 0.0  # never both alive
 
 
+def test_plot_ticks_says_when_processes_did_not_overlap():
+    a = tuple(i * 0.0001 for i in range(1000) if (i // 50) % 2 == 0)
+    b = tuple(i * 0.0001 for i in range(1000) if (i // 50) % 2 == 1)
+    turns = lab.TickRun("processes", 2, 10_000, 20, (a, b), (1, 2), ("p1", "p2"))
+    title = lab.plot_ticks(turns).axes[0].get_title()
+    assert "little overlap" in title or "only one usable core" in title
+    side = lab.TickRun("processes", 2, 10_000, 20, (a + b, a + b), (1, 2), ("p1", "p2"))
+    assert "\n" not in lab.plot_ticks(side).axes[0].get_title()
+    with pytest.raises(TypeError, match="TickRun"):
+        lab.plot_ticks([a, b])
+
+
 def test_run_ticks_validation():
     with pytest.raises(ValueError, match="mode must be one of"):
         lab.run_ticks("sequential")

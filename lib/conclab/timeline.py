@@ -519,11 +519,21 @@ def plot_ticks(run: TickRun, title: str = "", gap: float = 0.0005) -> Figure:
         )
     top.set_yticks(range(run.workers), run.names)
     top.set_ylim(run.workers - 0.5, -0.5)
-    top.set_title(
-        title
-        or f"{run.workers} {run.mode}: who is running? "
-        f"(both progressing {run.overlap():.0%} of the time)"
-    )
+    if not title:
+        overlap = run.overlap()
+        title = (
+            f"{run.workers} {run.mode}: who is running? "
+            f"(more than one progressing {overlap:.0%} of the time)"
+        )
+        if run.mode == "processes" and run.workers > 1 and overlap < 0.5:
+            from .env import usable_cores
+
+            title += (
+                "\nonly one usable core"
+                if usable_cores() < 2
+                else "\nlittle overlap: were other programs using the cores?"
+            )
+    top.set_title(title)
     top.grid(axis="x", alpha=0.3)
     bottom.set_xlabel("time since the first tick (ms)")
     bottom.set_ylabel("work done (%)")
