@@ -603,7 +603,7 @@ class TransportResult:
 
 
 def _repeats(size: int, budget_bytes: int) -> int:
-    return max(5, min(200, budget_bytes // max(size, 1)))
+    return max(5, min(100, budget_bytes // max(size, 1)))
 
 
 def _time_roundtrips(
@@ -692,13 +692,13 @@ def _measure_shared(ctx: Any, sizes: Sequence[int], budget: int) -> list:
 def measure_transports(
     sizes: Iterable[int] = (64, 1024, 16 * 1024, 256 * 1024, 4 * 1024 * 1024),
     kinds: Iterable[str] = TRANSPORTS,
-    budget_bytes: int = 8 * 1024 * 1024,
+    budget_bytes: int = 4 * 1024 * 1024,
     start_method: str | None = None,
 ) -> list[TransportResult]:
     """Round-trip latency and throughput of each transport for each size.
 
     One child per transport; each size is timed ``budget_bytes // size``
-    times (5 to 200) after one warm-up, and the median kept. The message
+    times (5 to 100) after one warm-up, and the median kept. The message
     is ``bytes`` of that size; the answer is its length (a small int).
     ``shared memory`` writes the bytes into a segment, sends only the size
     through a pipe, and the child copies the bytes out. ``04_ipc.ipynb``.
@@ -785,27 +785,42 @@ def transport_panel(
     sizes: Sequence[int] = (64, 16 * 1024, 1 << 20),
     kinds: Sequence[str] = TRANSPORTS,
     start_method: str | None = None,
+    results: Sequence[TransportResult] | None = None,
 ) -> Any:
     """A panel: pick message sizes and transports, press Run, see the plot.
 
     Built on :func:`conclab.figure_panel` (a ``widgets.Image`` of PNG bytes,
-    works with ipywidgets 7.7.1 and 8). It measures once when created, so
-    the stored notebook shows a plot. ``04_ipc.ipynb``.
+    works with ipywidgets 7.7.1 and 8). The first plot shows ``results``
+    when given (measurements you already have, e.g. from
+    :func:`measure_transports`; their sizes and transports preselected),
+    otherwise it measures ``sizes`` x ``kinds`` once, so a stored notebook
+    shows a plot. Every press of Run measures afresh. ``04_ipc.ipynb``.
     """
     import ipywidgets as widgets
 
     from .widgets import figure_panel
 
+    first: list[TransportResult] = []
+    if results is not None:
+        first = list(results)
+        if not first or not all(isinstance(r, TransportResult) for r in first):
+            raise TypeError("results must be a non-empty list of TransportResult")
+        sizes = sorted({r.size for r in first})
+        kinds = [k for k in TRANSPORTS if any(r.kind == k for r in first)]
     sizes = tuple(check_choice("size", s, PANEL_SIZES) for s in sizes)
     kinds = tuple(check_choice("kind", k, TRANSPORTS) for k in kinds)
     options = [(format_size(s), s) for s in PANEL_SIZES]
     style = {"description_width": "initial"}
 
     def transports(sizes: tuple[int, ...] = sizes, kinds: tuple[str, ...] = kinds):
+        if first:  # the first render shows the results we were given
+            shown = plot_transports(first)
+            first.clear()
+            return shown
         if not sizes or not kinds:
             return _empty_figure("Pick at least one size and one transport.")
-        results = measure_transports(sizes, kinds, start_method=start_method)
-        return plot_transports(results)
+        measured = measure_transports(sizes, kinds, start_method=start_method)
+        return plot_transports(measured)
 
     return figure_panel(
         transports,
