@@ -6,6 +6,8 @@ import hashlib
 import http.client
 import importlib
 import socket
+import struct
+import sys
 import threading
 import time
 import urllib.error
@@ -327,7 +329,8 @@ def test_client_hanging_up_prints_nothing(capsys):
     with lab.serve_corpus(latency=0.05) as server:
         with socket.create_connection((server.host, server.port), timeout=5) as s:
             s.sendall(b"GET /rfc/rfc1000.txt HTTP/1.0\r\n\r\n")
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00" * 2)
+            linger = struct.pack("HH" if sys.platform == "win32" else "ii", 1, 0)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)  # RST
         assert server.wait_finished(1, timeout=10)
         assert server.requests == 1
     captured = capsys.readouterr()
