@@ -246,3 +246,8 @@ def test_child_errors_reports_also_when_the_block_raises(capsys):
         process.join(60)
         raise RuntimeError("parent fails too")
     assert "ZeroDivisionError" in capsys.readouterr().out
+
+
+def test_script_error_ignores_colours():
+    coloured = "Traceback\n\x1b[1;35mRuntimeError\x1b[0m: \x1b[35mboom\x1b[0m\n"
+    assert processes.ScriptResult(1, "", coloured).error() == "RuntimeError: boom"

@@ -599,7 +599,8 @@ class ScriptResult:
 
     def error(self) -> str:
         """The last exception of ``stderr`` as one line (type: first sentence)."""
-        lines = self.stderr.strip().splitlines()
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", self.stderr)
+        lines = plain.strip().splitlines()
         for i in range(len(lines) - 1, -1, -1):
             if re.match(r"^\w+(Error|Exception|Warning)\b", lines[i]):
                 text = " ".join(part.strip() for part in lines[i:])
@@ -625,7 +626,9 @@ def run_script(source: str, timeout: float = 60) -> ScriptResult:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder, "script.py")
         path.write_text(source, encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONSTARTUP"}
+        skip = {"PYTHONSTARTUP", "FORCE_COLOR"}
+        env = {k: v for k, v in os.environ.items() if k not in skip}
+        env["PYTHON_COLORS"] = "0"  # 3.13+ colours tracebacks in a kernel
         try:
             done = subprocess.run(
                 [sys.executable, "script.py"],
