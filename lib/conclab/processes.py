@@ -378,7 +378,7 @@ def plot_start_costs(costs: StartCosts, title: str = "") -> Any:
     colors = ["#3182bd"] * len(values)
     hatches = [""] * len(values)
     if costs.forkserver_first is not None:
-        labels.append("forkserver\nfirst start")
+        labels.append("forkserver\nfirst start\n(fresh interpreter)")
         values.append(costs.forkserver_first * 1000)
         colors.append("#fdae6b")
         hatches.append("//")
@@ -490,12 +490,12 @@ def plot_copy_on_write(result: Mapping[str, float], n: int = 1_000_000) -> Any:
     """Horizontal bars of :func:`copy_on_write_demo` (notebook 03)."""
     labels = list(result)[::-1]
     values = [result[k] for k in labels]
-    fig, ax = _figure(6.4, 3.2)
+    fig, ax = _figure(6.4, 3.6)
     bars = ax.barh(labels, values, color="#e6550d")
     ax.bar_label(bars, fmt="%.1f MB", fontsize=8, padding=2)
     ax.set_xlim(0, max(max(values), 1) * 1.25)
     ax.set_xlabel("memory the forked child made private (USS growth, MB)")
-    ax.set_title(f"Copy-on-write in CPython: {n:,} objects shared with the child")
+    ax.set_title(f"Copy-on-write in CPython:\n{n:,} objects shared with a forked child")
     ax.tick_params(axis="y", labelsize=8)
     return fig
 
