@@ -453,6 +453,38 @@ def wait_until(predicate: Any, timeout: float, message: Any, poll: float = 0.2) 
         time.sleep(poll)
 
 
+def lab_ready(page: Any) -> bool:
+    """Is JupyterLab up in ``page`` with no notebook and no dialog open?"""
+    return (
+        not page.is_closed()
+        and "/lab" in page.url
+        and page.locator("#jp-main-dock-panel").count() == 1
+        and page.locator(".jp-DirListing-item").count() > 0
+        and page.locator(".jp-Notebook, .jp-Dialog, .jp-LogConsolePanel").count() == 0
+    )
+
+
+def close_lab_notebook(page: Any) -> bool:
+    """File → Close and Shut Down Notebook; True when ``page`` can be reused."""
+    if page.is_closed() or "/lab" not in page.url:
+        return False
+    try:
+        page.keyboard.press("Escape")
+        if page.locator(".jp-Notebook").count():
+            page.locator(
+                ".lm-MenuBar-itemLabel", has_text=re.compile("^File$")
+            ).first.click()
+            page.locator(
+                ".lm-Menu-content .lm-Menu-itemLabel",
+                has_text=re.compile("^Close and Shut Down Notebook"),
+            ).first.click(timeout=5000)
+            page.locator(".jp-Dialog .jp-mod-accept").first.click(timeout=5000)
+            page.locator(".jp-Notebook").first.wait_for(state="detached", timeout=10000)
+    except Exception:
+        return False
+    return lab_ready(page)
+
+
 class NotebookPage:
     """A notebook open in JupyterLab (``ui="lab"``) or Notebook 7 (``"notebook"``)."""
 
@@ -474,15 +506,25 @@ class NotebookPage:
     # -- opening ---------------------------------------------------------
     def open(self) -> None:
         quoted = urllib.parse.quote(self.name)
-        if self.ui == "lab":
-            path = f"lab/tree/{quoted}?reset"
+        if self.ui == "lab" and self.lab_loaded():
+            # JupyterLab is already up in this page (an earlier test closed its
+            # notebook): open the file from the file browser, as a person does.
+            item = self.page.locator(
+                ".jp-DirListing-item",
+                has=self.page.locator(
+                    ".jp-DirListing-itemText",
+                    has_text=re.compile(f"^{re.escape(self.name)}$"),
+                ),
+            ).first
+            item.dblclick()
+        elif self.ui == "lab":
+            self.page.goto(self.server.url(f"lab/tree/{quoted}?reset"))
         else:
             # Notebook 7 the way its users get there: the file browser, then
             # the notebook's own page.
             self.page.goto(self.server.url("tree"))
             self.page.wait_for_selector(f"text={self.name}")
-            path = f"notebooks/{quoted}"
-        self.page.goto(self.server.url(path))
+            self.page.goto(self.server.url(f"notebooks/{quoted}"))
         self.page.wait_for_selector(".jp-Notebook .jp-Cell")
         cells = self.page.locator(".jp-Notebook .jp-Cell")
         wait_until(
@@ -512,9 +554,9 @@ class NotebookPage:
                 and self.server.kernel_state(self.name) == "idle"
             )
 
-        # Idle twice in a row, 0.5 s apart: not a blink between two busy states.
+        # Idle twice in a row, 0.3 s apart: not a blink between two busy states.
         wait_until(
-            lambda: idle() and (time.sleep(0.5) or idle()),
+            lambda: idle() and (time.sleep(0.3) or idle()),
             timeout,
             lambda: (
                 f"{self.name}: the kernel was not idle within {timeout} s "
@@ -525,14 +567,19 @@ class NotebookPage:
 
     # -- menus -----------------------------------------------------------
     def menu(self, top: str, item: str) -> None:
-        """Click ``top`` in the menu bar, then ``item`` in its menu."""
+        """Click ``top`` in the menu bar, then the entry of its menu that starts
+        with ``item``."""
         self.page.locator(
-            ".lm-MenuBar-itemLabel", has_text=re.compile(f"^{top}$")
+            ".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(top)}$")
         ).first.click()
         entry = self.page.locator(
-            ".lm-Menu-content .lm-Menu-itemLabel", has_text=re.compile(f"^{item}$")
+            ".lm-Menu-content .lm-Menu-itemLabel",
+            has_text=re.compile(f"^{re.escape(item)}"),
         ).first
         entry.click()
+
+    def lab_loaded(self) -> bool:
+        return lab_ready(self.page)
 
     # -- running ---------------------------------------------------------
     def code_cells(self) -> list[int]:
@@ -771,8 +818,9 @@ class NotebookPage:
                 f"{self.name}: cell {cell}'s panel shows an error:\n{text}"
             )
         # Let the button re-enable and the status settle before the picture.
-        with contextlib.suppress(Exception):
-            run.first.wait_for(state="visible", timeout=5000)
+        if run.count():
+            with contextlib.suppress(Exception):
+                wait_until(run.first.is_enabled, 5, "")
         self._save(panel, screenshot)
         return PanelReport(
             cell,

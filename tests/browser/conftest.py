@@ -18,6 +18,7 @@ from browser_harness import (
     FIXTURE,
     PAGE_TIMEOUT,
     JupyterServer,
+    close_lab_notebook,
     find_chromium,
     in_ci,
     jupyter_server,
@@ -96,12 +97,50 @@ def server(chromium: Path) -> Iterator[JupyterServer]:
             yield running
 
 
-@pytest.fixture
-def page(browser: Any, server: JupyterServer) -> Iterator[Any]:
-    """A fresh browser context and page; its kernels are shut down afterwards."""
+@pytest.fixture(scope="session")
+def context(browser: Any) -> Iterator[Any]:
+    """One browser context: JupyterLab's files load from its cache after the first."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
-        yield context.new_page()
+        yield context
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(context: Any, server: JupyterServer) -> Iterator[Any]:
+    """A fresh page; the kernels it started are shut down afterwards."""
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        page.close()
+        server.shutdown_kernels()
+
+
+@pytest.fixture(scope="session")
+def _lab_pages() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def lab_page(
+    context: Any, server: JupyterServer, _lab_pages: dict[str, Any]
+) -> Iterator[Any]:
+    """A page with JupyterLab, reused between tests (loading Lab takes seconds).
+
+    After each test its notebook is closed and shut down from the File menu; if
+    that fails, or a dialog or the log console is left open, the page is
+    dropped and the next test loads JupyterLab afresh.
+    """
+    page = _lab_pages.pop("page", None)
+    if page is None:
+        page = context.new_page()
+    try:
+        yield page
+    finally:
+        if close_lab_notebook(page):
+            _lab_pages["page"] = page
+        else:
+            page.close()
         server.shutdown_kernels()

@@ -13,12 +13,12 @@ from browser_harness import ARTIFACTS, JupyterServer, PanelError, check_notebook
 
 FIXTURE_NAME = "panel_fixture.ipynb"
 FIXTURE_PANEL_CELLS = [2, 3]  # button_panel() and slider_panel()
-BROKEN_REDRAW_TIMEOUT = 8  # the fixture redraws in well under a second
+BROKEN_REDRAW_TIMEOUT = 5  # the fixture redraws in well under a second
 
 
-def test_fixture_panels_in_jupyterlab(page: Any, server: JupyterServer) -> None:
+def test_fixture_panels_in_jupyterlab(lab_page: Any, server: JupyterServer) -> None:
     reports = check_notebook(
-        page, server, FIXTURE_NAME, "lab", expected_cells=FIXTURE_PANEL_CELLS
+        lab_page, server, FIXTURE_NAME, "lab", expected_cells=FIXTURE_PANEL_CELLS
     )
     assert [r.cell for r in reports] == FIXTURE_PANEL_CELLS
     assert "Run pressed" in reports[0].control
@@ -44,11 +44,11 @@ def test_fixture_panels_in_notebook7(page: Any, server: JupyterServer) -> None:
     ],
 )
 def test_broken_panel_is_caught(
-    page: Any, server: JupyterServer, mode: str, message: str
+    lab_page: Any, server: JupyterServer, mode: str, message: str
 ) -> None:
     with pytest.raises(PanelError) as caught:
         check_notebook(
-            page,
+            lab_page,
             server,
             f"panel_fixture_{mode}.ipynb",
             "lab",

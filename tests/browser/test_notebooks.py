@@ -13,8 +13,8 @@ NAMES = [path.name for path in PANEL_NOTEBOOKS]
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_panels_in_jupyterlab(page: Any, server: JupyterServer, name: str) -> None:
-    reports = check_notebook(page, server, name, "lab")
+def test_panels_in_jupyterlab(lab_page: Any, server: JupyterServer, name: str) -> None:
+    reports = check_notebook(lab_page, server, name, "lab")
     for report in reports:
         print(
             f"{name} cell {report.cell}: {report.control}, plot "
