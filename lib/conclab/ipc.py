@@ -34,6 +34,7 @@ __all__ = [
     "TRANSPORTS",
     "TransportResult",
     "add_one",
+    "add_one_to_item",
     "attach_shared_memory",
     "check_letter_counts",
     "check_sendable",
@@ -268,28 +269,28 @@ def join_before_drain(
 def add_one(counter: Any, times: int, barrier: Any, locked: bool = False) -> None:
     """Child of the lost-update demo: ``counter.value += 1``, ``times`` times.
 
-    ``counter`` is a ``Value`` or an ``Array`` (then element 0 is counted).
     Both children meet at ``barrier`` first so that they really overlap.
     With ``locked=True`` every increment holds ``counter.get_lock()``.
     ``04_ipc.ipynb``.
     """
     barrier.wait(_JOIN_TIMEOUT)
-    if hasattr(counter, "value"):
+    for _ in range(times):
         if locked:
-            for _ in range(times):
-                with counter.get_lock():
-                    counter.value += 1
-        else:
-            for _ in range(times):
+            with counter.get_lock():
                 counter.value += 1
-    else:
-        if locked:
-            for _ in range(times):
-                with counter.get_lock():
-                    counter[0] += 1
         else:
-            for _ in range(times):
-                counter[0] += 1
+            counter.value += 1
+
+
+def add_one_to_item(array: Any, times: int, barrier: Any, locked: bool = False) -> None:
+    """Like :func:`add_one`, for item 0 of a shared ``Array``. ``04_ipc.ipynb``."""
+    barrier.wait(_JOIN_TIMEOUT)
+    for _ in range(times):
+        if locked:
+            with array.get_lock():
+                array[0] += 1
+        else:
+            array[0] += 1
 
 
 def lost_updates(
@@ -308,8 +309,9 @@ def lost_updates(
     ctx = mp_context(start_method)
     counter = ctx.Value("i", 0) if kind == "Value" else ctx.Array("i", 1)
     barrier = ctx.Barrier(2)
+    target = add_one if kind == "Value" else add_one_to_item
     children = [
-        ctx.Process(target=add_one, args=(counter, times, barrier, locked))
+        ctx.Process(target=target, args=(counter, times, barrier, locked))
         for _ in range(2)
     ]
     try:
@@ -954,21 +956,23 @@ def check_letter_counts(counts: Any, texts: Iterable[str]) -> Verdict:
 
 
 _SENDABLE = {
-    "a list of ints": True,
+    "a dict of lists": True,
     "a lambda": False,
     "a function from conclab": True,
-    "a threading.Lock": False,
+    "an open file": False,
+    "a threading.Event": False,
+    "1 MB of bytes": True,
     "a generator": False,
-    "a Counter": True,
-    "a NumPy array": True,
 }
 
 _SENDABLE_WHY = {
+    "a dict of lists": "plain data pickles",
     "a lambda": "pickle stores functions by name; a lambda has none",
     "a function from conclab": "stored by name (module + qualified name)",
-    "a threading.Lock": "TypeError: cannot pickle '_thread.lock' object",
+    "an open file": "TypeError: cannot pickle '_io.TextIOWrapper' object",
+    "a threading.Event": "it holds a threading lock: cannot pickle '_thread.lock'",
+    "1 MB of bytes": "any size pickles; big messages are just slow",
     "a generator": "TypeError: cannot pickle 'generator' object",
-    "a NumPy array": "arrays pickle their data buffer",
 }
 
 
