@@ -154,13 +154,13 @@ def chromium_installable() -> tuple[bool, str]:
     return True, ""
 
 
-def find_chromium() -> tuple[Path | None, str]:
+def find_chromium(chromium: Path = CHROMIUM) -> tuple[Path | None, str]:
     """Chromium's path, installing it when possible; else (None, reason)."""
-    if CHROMIUM.exists():
-        return CHROMIUM, ""
+    if chromium.exists():
+        return chromium, ""
     installable, why_not = chromium_installable()
     if not installable:
-        return None, f"{CHROMIUM} is missing and cannot be installed: {why_not}"
+        return None, f"{chromium} is missing and cannot be installed: {why_not}"
     result = subprocess.run(
         ["bash", str(INSTALL_SCRIPT)],
         capture_output=True,
@@ -168,12 +168,19 @@ def find_chromium() -> tuple[Path | None, str]:
         timeout=600,
         check=False,
     )
-    if CHROMIUM.exists():
-        return CHROMIUM, ""
+    if chromium.exists():
+        return chromium, ""
     return None, (
-        f"{CHROMIUM} is missing and tools/install_chromium.sh failed:\n"
+        f"{chromium} is missing and tools/install_chromium.sh failed:\n"
         f"{result.stdout}\n{result.stderr}"
     )
+
+
+def when_unavailable(reason: str) -> tuple[str, str]:
+    """("skip", reason) on a person's machine; ("fail", message) under CI=true."""
+    if in_ci():
+        return "fail", f"CI=true but the browser tests cannot run: {reason}"
+    return "skip", reason
 
 
 # ---------------------------------------------------------------------------

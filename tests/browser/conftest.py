@@ -14,15 +14,16 @@ from typing import Any
 import nbformat
 import pytest
 from browser_harness import (
+    ARTIFACTS,
     CHROMIUM_ARGS,
     FIXTURE,
     PAGE_TIMEOUT,
     JupyterServer,
     close_lab_notebook,
     find_chromium,
-    in_ci,
     jupyter_server,
     notebooks_with_panels,
+    when_unavailable,
 )
 
 # Copies of the fixture notebook whose panels are broken on purpose.
@@ -41,11 +42,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _unavailable(reason: str) -> None:
     """Skip, or fail under CI=true: CI must run the browser tests."""
-    if in_ci():
-        pytest.fail(
-            f"CI=true but the browser tests cannot run: {reason}", pytrace=False
-        )
-    pytest.skip(reason)
+    action, message = when_unavailable(reason)
+    if action == "fail":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +91,8 @@ def _broken_copies(folder: Path) -> list[Path]:
 @pytest.fixture(scope="session")
 def server(chromium: Path) -> Iterator[JupyterServer]:
     """One JupyterLab for the session, serving copies of the notebooks."""
+    for old in ARTIFACTS.glob("*.png"):  # no stale screenshot from an earlier run
+        old.unlink()
     with tempfile.TemporaryDirectory(prefix="conclab-fixtures-") as folder:
         notebooks = [*notebooks_with_panels(), FIXTURE, *_broken_copies(Path(folder))]
         with jupyter_server(notebooks) as running:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import browser_harness
 import nbformat
 import pytest
 from browser_harness import FIXTURE, notebooks_with_panels, panel_calls, panel_cells
@@ -70,3 +71,25 @@ def test_notebooks_with_panels(tmp_path: Path) -> None:
 def test_fixture_panels_are_not_library_panels() -> None:
     """The fixture builds its panels itself; its tests name the cells explicitly."""
     assert panel_cells(nbformat.read(FIXTURE, as_version=4)) == []
+
+
+def test_missing_chromium_skips_or_fails(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Skip only when Chromium cannot be installed; under CI=true, fail."""
+    monkeypatch.setattr(browser_harness.os, "geteuid", lambda: 1000)
+    path, reason = browser_harness.find_chromium(tmp_path / "no-chromium")
+    assert path is None
+    assert "cannot be installed" in reason
+    monkeypatch.setenv("CI", "true")
+    assert browser_harness.when_unavailable(reason)[0] == "fail"
+    monkeypatch.setenv("CI", "false")
+    assert browser_harness.when_unavailable(reason) == ("skip", reason)
+    monkeypatch.delenv("CI")
+    assert browser_harness.when_unavailable(reason)[0] == "skip"
+
+
+def test_present_chromium_is_found(tmp_path: Path) -> None:
+    fake = tmp_path / "chromium"
+    fake.write_text("")
+    assert browser_harness.find_chromium(fake) == (fake, "")
