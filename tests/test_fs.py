@@ -165,3 +165,12 @@ def test_search_sweep_rejects_a_wrong_search() -> None:
 
     with pytest.raises(AssertionError, match="wrong"):
         fs.search_sweep(depths=(1,), fanout=2, searches={"wrong": wrong})
+
+
+@pytest.mark.parametrize("search", [fs.search_thread_per_dir, fs.search_pool])
+def test_threaded_searches_never_wait_forever(tree, search) -> None:
+    """A listing slower than the timeout ends in TimeoutError, not a hung cell."""
+    with pytest.raises(TimeoutError, match=r"timeout=0\.05 s"):
+        search(tree.root, delay=0.5, timeout=0.05)
+    with pytest.raises(ValueError, match=r"timeout must be >= 0\.001"):
+        search(tree.root, timeout=0)

@@ -189,7 +189,11 @@ def _check_search_args(root: Any, filename: str, delay: float) -> str:
 
 
 def search_thread_per_dir(
-    root: str | os.PathLike[str], filename: str = TARGET, *, delay: float = 0.0
+    root: str | os.PathLike[str],
+    filename: str = TARGET,
+    *,
+    delay: float = 0.0,
+    timeout: float = 60.0,
 ) -> SearchResult:
     """The notes' design, fixed: one new thread per directory, each joins its children.
 
@@ -197,9 +201,11 @@ def search_thread_per_dir(
     under a lock, starts a thread for each sub-directory, and ``join()``\\ s
     them before it returns; the caller's thread joins the first one. Correct,
     but it creates one thread per directory: thousands for a big tree.
-    ``06_join.ipynb``.
+    The caller waits at most ``timeout`` seconds (``TimeoutError`` after), so
+    a demo never hangs. ``06_join.ipynb``.
     """
     top = _check_search_args(root, filename, delay)
+    check_number("timeout", timeout, minimum=0.001)
     matches: list[str] = []
     lock = threading.Lock()
     created = [0]
@@ -230,7 +236,9 @@ def search_thread_per_dir(
     first = threading.Thread(target=file_search, args=(top,))
     created[0] += 1
     first.start()
-    first.join()
+    first.join(timeout)
+    if first.is_alive():
+        raise TimeoutError(f"the search did not finish within timeout={timeout} s")
     if errors:
         raise errors[0]
     return SearchResult(sorted(matches), created[0])
@@ -242,6 +250,7 @@ def search_pool(
     workers: int = 4,
     *,
     delay: float = 0.0,
+    timeout: float = 60.0,
 ) -> SearchResult:
     """A bounded pool: ``workers`` threads take directories from a shared queue.
 
@@ -249,11 +258,13 @@ def search_pool(
     sub-directories; the caller's thread submits the sub-directories as
     tasks. No task waits for another (in a bounded pool that could
     deadlock: every worker waiting for a task that has no worker left).
-    ``threads`` counts the pool threads that actually ran tasks.
-    ``06_join.ipynb``.
+    ``threads`` counts the pool threads that actually ran tasks. Waits at
+    most ``timeout`` seconds in all (``TimeoutError`` after). ``06_join.ipynb``.
     """
     top = _check_search_args(root, filename, delay)
     check_int("workers", workers, minimum=1, maximum=256)
+    check_number("timeout", timeout, minimum=0.001)
+    deadline = time.monotonic() + timeout
     used: set[int] = set()
     lock = threading.Lock()
 
@@ -275,7 +286,16 @@ def search_pool(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="search") as pool:
         pending: set[Future] = {pool.submit(scan, top)}
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            left = deadline - time.monotonic()
+            done, pending = wait(
+                pending, timeout=max(left, 0), return_when=FIRST_COMPLETED
+            )
+            if not done:
+                for future in pending:
+                    future.cancel()
+                raise TimeoutError(
+                    f"the search did not finish within timeout={timeout} s"
+                )
             for future in done:
                 found, subdirs = future.result()
                 matches.extend(found)
