@@ -872,8 +872,10 @@ def check_notebook(
 ) -> list[PanelReport]:
     """The whole check for one notebook; raises PanelError when something fails."""
     notebook_page = NotebookPage(page, server, name, ui)
+    start = time.monotonic()
     notebook_page.open()
-    notebook_page.run_all()
+    opened = time.monotonic() - start
+    run_all = notebook_page.run_all()
     panels = notebook_page.panels()
     if expected_cells is None:
         expected_cells = panel_cells(notebook_page.notebook)
@@ -903,4 +905,10 @@ def check_notebook(
         raise PanelError(
             f"{name}: a widget callback logged an error:\n{logged[-2000:]}"
         )
+    print(
+        f"{name} in {ui}: opened and kernel idle in {opened:.1f} s, Run All "
+        f"{run_all:.1f} s, {len(reports)} panel(s) redrawn in "
+        f"{sum(r.seconds for r in reports):.1f} s, total "
+        f"{time.monotonic() - start:.1f} s"
+    )
     return reports

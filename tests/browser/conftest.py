@@ -26,10 +26,11 @@ from browser_harness import (
     when_unavailable,
 )
 
-# Copies of the fixture notebook whose panels are broken on purpose.
+# Copies of the fixture notebook that are broken on purpose.
 BROKEN_VARIANTS = {
-    "raise": "every callback raises",
-    "stale": "callbacks stop redrawing",
+    "raise": "every panel callback raises",
+    "stale": "panel callbacks stop redrawing",
+    "error": "a cell raises without the raises-exception tag",
 }
 
 
@@ -81,7 +82,10 @@ def _broken_copies(folder: Path) -> list[Path]:
     for mode in BROKEN_VARIANTS:
         notebook = nbformat.from_dict(source)
         for cell in notebook.cells:
-            cell.source = cell.source.replace('MODE = "ok"', f'MODE = "{mode}"')
+            if mode == "error":
+                cell.metadata.pop("tags", None)
+            else:
+                cell.source = cell.source.replace('MODE = "ok"', f'MODE = "{mode}"')
         path = folder / f"panel_fixture_{mode}.ipynb"
         nbformat.write(notebook, path)
         paths.append(path)

@@ -1,7 +1,8 @@
 """The harness on a fixture notebook with two small ipywidgets panels.
 
 Proves the checks work before (and besides) the course's own panels, and that
-they FAIL when a panel's callback raises or stops redrawing.
+they FAIL when a panel's callback raises or stops redrawing, or a cell shows an
+error. (The fixture also has a cell tagged raises-exception: Run All must go on.)
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import pytest
 from browser_harness import ARTIFACTS, JupyterServer, PanelError, check_notebook
 
 FIXTURE_NAME = "panel_fixture.ipynb"
-FIXTURE_PANEL_CELLS = [2, 3]  # button_panel() and slider_panel()
-BROKEN_REDRAW_TIMEOUT = 5  # the fixture redraws in well under a second
+FIXTURE_PANEL_CELLS = [3, 4]  # button_panel() and slider_panel()
+BROKEN_REDRAW_TIMEOUT = 3  # the fixture redraws in well under a second
 
 
 def test_fixture_panels_in_jupyterlab(lab_page: Any, server: JupyterServer) -> None:
@@ -58,3 +59,17 @@ def test_broken_panel_is_caught(
     print(f"caught as expected:\n{caught.value}")
     assert "did not redraw its plot" in str(caught.value)
     assert message in str(caught.value)
+
+
+def test_cell_error_is_caught(lab_page: Any, server: JupyterServer) -> None:
+    with pytest.raises(PanelError) as caught:
+        check_notebook(
+            lab_page,
+            server,
+            "panel_fixture_error.ipynb",
+            "lab",
+            expected_cells=FIXTURE_PANEL_CELLS,
+        )
+    print(f"caught as expected:\n{caught.value}")
+    assert "cell 2 shows an error" in str(caught.value)
+    assert "ValueError: expected" in str(caught.value)
