@@ -148,7 +148,10 @@ def test_locked_increments_lose_nothing(method, kind):
 def test_unlocked_increments_lose_updates(method):
     # Statistical: 2 x 50k unlocked increments lose thousands almost always;
     # up to 5 trials make a flake vanishingly rare.
-    assert any(ipc.lost_updates(times=50_000) > 0 for _ in range(5))
+    assert ipc.lost_updates(times=50_000, attempts=5) > 0
+    assert ipc.lost_updates(times=50_000, kind="Array", attempts=5) > 0
+    with pytest.raises(ValueError, match="attempts"):
+        ipc.lost_updates(attempts=0)
 
 
 def test_scale_shared_numpy(method):
