@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "panel_fixture.ipynb"
+FIXTURE_PANEL_CELLS = [3, 4]  # the fixture's button_panel() and slider_panel()
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 INSTALL_SCRIPT = ROOT / "tools" / "install_chromium.sh"
 

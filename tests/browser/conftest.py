@@ -6,6 +6,8 @@ Screenshots and the server's log go to test-artifacts/browser/.
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,17 +65,27 @@ def browser(chromium: Path) -> Iterator[Any]:
         from playwright.sync_api import sync_playwright
     except ImportError as error:
         _unavailable(f"playwright is not installed ({error}): pip install -e '.[dev]'")
+    # Chromium's own files (crash reports, caches) go to a temporary home too.
+    home = Path(tempfile.mkdtemp(prefix="conclab-chromium-"))
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+    }
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(chromium),
             headless=True,
             args=CHROMIUM_ARGS,
+            env=env,
             timeout=PAGE_TIMEOUT * 1000,
         )
         try:
             yield browser
         finally:
             browser.close()
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def _broken_copies(folder: Path) -> list[Path]:
