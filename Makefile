@@ -28,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/python tools/test_all.py
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests tools notebooks bench

@@ -331,7 +331,9 @@ class SpeedupPanel(_Panel):
             tooltip="measure every mode and worker count (takes a few seconds)",
         )
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="")
-        self.status = widgets.Label(value="")
+        # its own full-width row: a Label does not wrap, and beside the button
+        # a long status line was cut off at a 1280-px window
+        self.status = widgets.Label(value="", layout=widgets.Layout(width="100%"))
         self._configure_size(spec, size)
         self.figure: Figure = self._placeholder()
         self.image = self._make_image(figure_png(self.figure, dpi=self.dpi))
@@ -341,7 +343,8 @@ class SpeedupPanel(_Panel):
                 widgets.HBox([c["workload"], self.about]),
                 widgets.HBox([c["workers"], c["tasks"]]),
                 widgets.HBox([c["size"], c["latency"], c["serial_fraction"]]),
-                widgets.HBox([self.run_button, self.progress, self.status]),
+                widgets.HBox([self.run_button, self.progress]),
+                self.status,
                 self.image,
             ]
         )
@@ -688,7 +691,7 @@ class FigurePanel(_Panel):
             name: _control(name, spec, defaults.get(name))
             for name, spec in controls.items()
         }
-        self.status = widgets.Label(value="")
+        self.status = widgets.Label(value="", layout=widgets.Layout(width="100%"))
         self.run_button = (
             widgets.Button(description=button, button_style="primary", icon="play")
             if self.manual
@@ -701,7 +704,7 @@ class FigurePanel(_Panel):
         self.widget = widgets.VBox(
             [
                 widgets.HBox(row, layout=widgets.Layout(flex_flow="row wrap")),
-                widgets.HBox(bottom),
+                widgets.VBox(bottom),
                 self.image,
             ]
         )
