@@ -37,29 +37,13 @@ def method(request, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def nothing_left_behind(monkeypatch):
-    """No child process and no segment created by this test survives it.
-
-    Segments are tracked by name as this process creates them (comparing
-    /dev/shm before and after would see other programs' segments too).
-    """
-    from multiprocessing import shared_memory
-
-    created: list[str] = []
-    original = shared_memory.SharedMemory.__init__
-
-    def recording_init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        if kwargs.get("create") or (len(args) > 1 and args[1]):
-            created.append(self.name)
-
-    monkeypatch.setattr(shared_memory.SharedMemory, "__init__", recording_init)
+def nothing_left_behind():
+    """No child process and no segment created by this test survives it."""
+    watch = ipc.watch_shared_memory()
     yield
     stray = ipc.leftover_children()
     assert not stray, f"child processes left behind: {stray}"
-    segments = ipc.shared_memory_segments()  # None where it can't be listed
-    still_there = sorted(set(created) & (segments or set()))
-    assert not still_there, f"segments left behind: {still_there}"
+    assert not watch.leaked(), f"segments left behind: {watch.leaked()}"
 
 
 # -- messages ---------------------------------------------------------------
@@ -217,11 +201,29 @@ def _squares_leaky(numbers):
 def test_check_shared_squares(method, capsys):
     assert ipc.check_shared_squares(_squares_good)
     assert "✅" in capsys.readouterr().out
-    if ipc.shared_memory_segments() is not None:
+    if sys.platform != "win32":
         assert not ipc.check_shared_squares(_squares_leaky)
         assert "unlink" in capsys.readouterr().out
     assert not ipc.check_shared_squares(lambda numbers: None)
     assert not ipc.check_shared_squares(lambda numbers: numbers)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no resource tracker")
+def test_watch_sees_only_this_process_leaks():
+    from multiprocessing import shared_memory
+
+    watch = ipc.watch_shared_memory()
+    report = ipc.leak_demo()  # another process leaks: not ours
+    assert report["left_behind"] is False
+    assert watch.leaked() == []
+    shm = shared_memory.SharedMemory(create=True, size=8)
+    try:
+        assert watch.leaked() == [shm.name.lstrip("/")]
+    finally:
+        shm.close()
+        shm.unlink()
+    assert watch.leaked() == []
+    assert ipc.watch_shared_memory().leaked() == []
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="no resource tracker")
