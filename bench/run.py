@@ -207,6 +207,8 @@ def fmt(value: float | None, unit: str) -> str:
     if unit == "ms":
         return f"{value * 1000:.1f} ms"
     if unit == "s":
+        if value >= 100:
+            return fmt_duration(value)
         return f"{value:.1f} s" if value >= 10 else f"{value:.2f} s"
     if unit == "×":
         return f"{value:.2f}×"
