@@ -769,13 +769,14 @@ def measure_transports(
     """Round-trip latency and throughput of each transport for each size.
 
     One echo child per transport, all alive at once. For each size, after
-    one warm-up each, the transports take turns (pipe, queue, shared
-    memory, pipe, …) ``budget_bytes // size`` times (5 to 100), so a
-    machine that gets busier half-way slows them all alike; the median is
-    kept. The message is ``bytes`` of that size; the answer is its length
-    (a small int). ``shared memory`` writes the bytes into a segment,
-    sends only the size through a pipe, and the child copies the bytes
-    out. ``04_ipc.ipynb``.
+    one warm-up each, the transports take turns in four blocks (pipe, queue,
+    shared memory, pipe, …) of ``budget_bytes // size`` round trips in all
+    (5 to 100): a machine that gets busier half-way slows them all alike,
+    and within a block the caches stay warm. The median is kept. The
+    message is ``bytes`` of that size; the answer is its length (a small
+    int). ``shared memory`` writes the bytes into a segment, sends only the
+    size through a pipe, and the child copies the bytes out.
+    ``04_ipc.ipynb``.
     """
     sizes = sorted({check_int("size", s, minimum=1, maximum=64 << 20) for s in sizes})
     if not sizes:
@@ -795,10 +796,13 @@ def measure_transports(
             payload = bytes(size)
             for channel in channels:
                 channel.roundtrip(payload)  # warm up buffers and code paths
-            for _ in range(_repeats(size, budget_bytes)):
+            repeats = _repeats(size, budget_bytes)
+            rounds = min(4, repeats)
+            for turn in range(rounds):  # take turns, a block of round trips each
+                block = repeats // rounds + (turn < repeats % rounds)
                 for channel in channels:
-                    elapsed = channel.roundtrip(payload)
-                    times.setdefault((channel.kind, size), []).append(elapsed)
+                    samples = times.setdefault((channel.kind, size), [])
+                    samples.extend(channel.roundtrip(payload) for _ in range(block))
     finally:
         for channel in channels:
             channel.close()
