@@ -227,41 +227,48 @@ def test_run_ticks_shape(mode):
         assert set(run.pids) == {os.getpid()}
     else:
         assert len(set(run.pids)) == 2 and os.getpid() not in run.pids
-    assert run.summary().startswith(f"2 {mode}, 20,000 steps each: busy for ")
+    assert run.summary().startswith(f"2 {mode}, 20,000 steps each: alive for ")
     fig = lab.plot_ticks(run)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     fig.savefig(io.BytesIO(), format="png")
     assert multiprocessing.active_children() == []
 
 
+def test_coverage_on_made_up_ticks():
+    steady = tuple(i * 0.0001 for i in range(1000))
+    halves = tuple(t for i, t in enumerate(steady) if (i // 50) % 2 == 0)
+    run = lab.TickRun("threads", 2, 1, 1, (steady, halves), (1, 1), ("a", "b"))
+    full, half = run.coverage()
+    assert full == pytest.approx(1.0)
+    assert half == pytest.approx(0.5, abs=0.06)
+
+
 def test_threads_take_turns_processes_run_side_by_side():
     """The claim of the "who is running" view, measured.
 
-    Threads on a GIL build: one makes progress at a time, so the overlap is low.
-    Processes on two free cores: both progress at once. If the machine's cores
-    are busy with other work, processes cannot overlap either; that is
-    detected (each process ran no faster than both threads together) and
-    skipped rather than reported as a failure.
+    Threads on a GIL build: one makes progress at a time, so the overlap is
+    low, and each thread makes progress only about half of its lifetime.
+    Processes: when both ran without a break (coverage near 1: their cores
+    were free) they must have run side by side, started together by the
+    barrier. When other programs kept the cores busy (coverage well below 1)
+    the test is skipped: that is the machine, not the library.
     """
     if lab.usable_cores() < 2:
         pytest.skip("needs 2 cores")
     attempts = []
     for _ in range(4):
         threads = lab.run_ticks("threads", workers=2)
-        processes = lab.run_ticks("processes", workers=2)
-        per_process = max(t[-1] - t[0] for t in processes.ticks)
-        attempts.append(
-            (threads.overlap(), processes.overlap(), per_process, threads.wall)
-        )
         if lab.gil_enabled():
-            assert threads.overlap() < 0.5, attempts
-        if processes.overlap() > 0.6:
+            assert threads.overlap() < 0.5, threads.summary()
+            assert max(threads.coverage()) < 0.8, threads.summary()
+        processes = lab.run_ticks("processes", workers=2)
+        attempts.append(processes.summary())
+        if min(processes.coverage()) >= 0.9:
+            assert processes.overlap() > 0.8, processes.summary()
+            a, b = processes.ticks
+            together = min(a[-1], b[-1]) - max(a[0], b[0])
+            assert together > 0.7 * max(a[-1] - a[0], b[-1] - b[0]), attempts
             if lab.gil_enabled():
-                assert processes.overlap() > threads.overlap() + 0.3, attempts
+                assert processes.overlap() > threads.overlap() + 0.3
             return
-    # No attempt overlapped. Acceptable only if the cores were busy: each
-    # process then took about as long as both threads together.
-    busy = [a for a in attempts if a[2] > 0.7 * a[3]]
-    if busy:
-        pytest.skip(f"cores busy with other work (overlap, ..., s): {attempts}")
-    pytest.fail(f"processes did not overlap on free cores: {attempts}")
+    pytest.skip(f"cores busy with other work: {attempts}")

@@ -343,14 +343,36 @@ class TickRun:
         """:func:`tick_overlap` of this run."""
         return tick_overlap(self.ticks, window)
 
+    def coverage(self, window: float = 0.001) -> tuple[float, ...]:
+        """Per worker: share of its own lifetime (first to last tick) in which
+        it made progress, in windows of ``window`` seconds.
+
+        About 1 for a worker that ran without a break (a process on a free
+        core); about 1/2 for each of two threads under the GIL; lower for a
+        process when other programs kept its core busy.
+        """
+        window = check_number("window", window, minimum=1e-6)
+        return tuple(_coverage(t, window) for t in self.ticks)
+
     def summary(self) -> str:
         """One line for a notebook: who ran how long, and the overlap."""
         each = ", ".join(f"{(t[-1] - t[0]) * 1000:.0f}" for t in self.ticks)
+        running = ", ".join(f"{c:.0%}" for c in self.coverage())
         return (
-            f"{self.workers} {self.mode}, {self.n:,} steps each: busy for "
-            f"{each} ms, all done after {self.wall * 1000:.0f} ms; "
-            f"more than one progressing in {self.overlap():.0%} of 1 ms windows"
+            f"{self.workers} {self.mode}, {self.n:,} steps each: alive for "
+            f"{each} ms (making progress {running} of that time), all done "
+            f"after {self.wall * 1000:.0f} ms; more than one progressing in "
+            f"{self.overlap():.0%} of 1 ms windows"
         )
+
+
+def _coverage(ticks: Sequence[float], window: float) -> float:
+    if len(ticks) < 2:
+        return 0.0
+    lo, hi = ticks[0], ticks[-1]
+    bins = max(1, int((hi - lo) / window))
+    seen = {min(int((t - lo) / window), bins - 1) for t in ticks}
+    return len(seen) / bins
 
 
 def run_ticks(
