@@ -202,6 +202,33 @@ def test_notes_waitgroup_shares_its_condition_between_instances():
     b.done()
 
 
+def test_notes_waitgroup_done_in_one_group_wakes_waiters_of_another():
+    a, b = lab.NotesWaitGroup(), lab.NotesWaitGroup()
+    b.add(1)
+    wakeups: list[int] = []
+    inside, woke = threading.Event(), threading.Event()
+
+    def wait_for_b():
+        with b.cv:
+            inside.set()  # main can take the lock only once we are in wait
+            while b.wait_count > 0:
+                if not b.cv.wait(LONG):
+                    break
+                wakeups.append(b.wait_count)
+                woke.set()
+
+    t = threading.Thread(target=wait_for_b)
+    t.start()
+    assert inside.wait(LONG)
+    a.add(1)
+    a.done()  # notify_all on the one class-level Condition
+    assert woke.wait(LONG)
+    b.done()
+    t.join(LONG)
+    assert not t.is_alive()
+    assert wakeups == [1, 0]  # woken by a's done() while b still had a task
+
+
 def test_notes_waitgroup_ignores_extra_done():
     wg = lab.NotesWaitGroup()
     wg.add(1)

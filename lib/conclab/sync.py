@@ -325,6 +325,8 @@ def plot_sync_timeline(
     """
     from matplotlib.figure import Figure
 
+    from .plots import LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE
+
     if not isinstance(recorder, SyncRecorder):
         raise TypeError(
             f"recorder must be a SyncRecorder, got {type(recorder).__name__}"
@@ -333,14 +335,14 @@ def plot_sync_timeline(
         check_int("capacity", capacity, minimum=1)
     seen, order = recorder.threads(), tuple(order)
     threads = [n for n in order if n in seen] + [n for n in seen if n not in order]
-    height = 0.8 + 0.55 * max(2, len(threads))
+    height = 1.0 + 0.6 * max(2, len(threads))
     if capacity is None:
-        fig = Figure(figsize=(9, height))
+        fig = Figure(figsize=(11, height), layout="constrained")
         ax = fig.add_subplot()
     else:
-        fig = Figure(figsize=(9, height + 1.6))
+        fig = Figure(figsize=(11, height + 2.0), layout="constrained")
         ax, ax_size = fig.subplots(
-            2, 1, sharex=True, gridspec_kw={"height_ratios": [height, 1.6]}
+            2, 1, sharex=True, gridspec_kw={"height_ratios": [height, 2.0]}
         )
     row = {name: i for i, name in enumerate(threads)}
     labelled: set[str] = set()
@@ -377,11 +379,12 @@ def plot_sync_timeline(
     ax.set_yticks(range(len(threads)))
     ax.set_yticklabels(threads)
     ax.set_ylim(len(threads) - 0.45, -0.65)
-    ax.set_title(title or "who waits, who notifies, who wakes")
+    ax.tick_params(labelsize=TICK_SIZE)
+    ax.set_title(title or "who waits, who notifies, who wakes", fontsize=TITLE_SIZE)
     if labelled:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=LEGEND_SIZE)
     if capacity is None:
-        ax.set_xlabel("time (ms)")
+        ax.set_xlabel("time (ms)", fontsize=LABEL_SIZE)
     else:
         times, sizes, size = [0.0], [0], 0
         for e in events:
@@ -392,10 +395,12 @@ def plot_sync_timeline(
         ax_size.step(times, sizes, where="post", color="tab:gray")
         ax_size.axhline(capacity, color="tab:red", linestyle="--", label="capacity")
         ax_size.set_ylim(-0.3, capacity + 0.8)
-        ax_size.set_ylabel("in buffer")
-        ax_size.set_xlabel("time (ms)")
-        ax_size.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-    fig.tight_layout()
+        ax_size.tick_params(labelsize=TICK_SIZE)
+        ax_size.set_ylabel("in buffer", fontsize=LABEL_SIZE)
+        ax_size.set_xlabel("time (ms)", fontsize=LABEL_SIZE)
+        ax_size.legend(
+            loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=LEGEND_SIZE
+        )
     return fig
 
 
@@ -971,9 +976,11 @@ def plot_search_bars(rows: list[dict[str, Any]], title: str = "") -> Figure:
     """Two bar charts for one tree: wall time and threads per search. ``08``."""
     from matplotlib.figure import Figure
 
+    from .plots import LABEL_SIZE, TICK_SIZE, TITLE_SIZE
+
     if not rows:
         raise ValueError("rows must not be empty")
-    fig = Figure(figsize=(9, 3.4), layout="constrained")
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
     ax_t, ax_n = fig.subplots(1, 2)
     names = [r["search"] for r in rows]
     colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
@@ -984,12 +991,18 @@ def plot_search_bars(rows: list[dict[str, Any]], title: str = "") -> Figure:
     ):
         values = [r[key] * scale for r in rows]
         bars = ax.barh(names, values, color=colors)
-        ax.bar_label(bars, [fmt.format(v) for v in values], padding=3)
-        ax.set_xlabel(label)
+        ax.bar_label(
+            bars, [fmt.format(v) for v in values], padding=3, fontsize=TICK_SIZE
+        )
+        ax.tick_params(labelsize=TICK_SIZE)
+        ax.set_xlabel(label, fontsize=LABEL_SIZE)
         ax.invert_yaxis()
         ax.margins(x=0.2)
     ax_n.set_yticklabels([])
-    fig.suptitle(title or f"one tree of {rows[0]['directories']} directories")
+    fig.suptitle(
+        title or f"one tree of {rows[0]['directories']} directories",
+        fontsize=TITLE_SIZE,
+    )
     return fig
 
 
