@@ -470,7 +470,9 @@ def _busy_seconds() -> float:
 
     t = psutil.cpu_times()
     idle = t.idle + getattr(t, "iowait", 0.0)
-    return sum(t) - idle
+    # guest time is already counted in user time on Linux
+    guest = getattr(t, "guest", 0.0) + getattr(t, "guest_nice", 0.0)
+    return sum(t) - idle - guest
 
 
 class LoadMeter:
