@@ -159,6 +159,25 @@ def test_search_sweep_rows() -> None:
         fs.search_sweep(depths=())
 
 
+def test_search_sweep_repeat() -> None:
+    calls = []
+
+    def counted(root, filename=fs.TARGET, *, delay=0.0):
+        calls.append(delay)
+        return fs.search_walk(root, filename, delay=delay)
+
+    fs.search_sweep(depths=(1,), fanout=2, searches={"walk": counted})
+    assert len(calls) == 3  # local disk: best of 3
+    calls.clear()
+    fs.search_sweep(depths=(1,), fanout=2, delay=0.001, searches={"walk": counted})
+    assert len(calls) == 1  # slow disk: once
+    calls.clear()
+    fs.search_sweep(depths=(1,), fanout=2, searches={"walk": counted}, repeat=2)
+    assert len(calls) == 2
+    with pytest.raises(ValueError, match="repeat"):
+        fs.search_sweep(depths=(1,), repeat=0)
+
+
 def test_search_sweep_rejects_a_wrong_search() -> None:
     def wrong(root, filename=fs.TARGET, *, delay=0.0):
         return fs.SearchResult([], 0)

@@ -401,8 +401,11 @@ def test_check_waits_for_all(capsys) -> None:
     assert races.check_waits_for_all(no_join, tasks=3, task_seconds=0.1) == False  # noqa: E712
     assert "still running" in capsys.readouterr().out
     assert races.check_waits_for_all(joins, tasks=3, task_seconds=0.05) == True  # noqa: E712
-    # serial joining: correct, and here within the generous time limit
+    # serial joining: tiny tasks stay within the slack...
     assert races.check_waits_for_all(one_by_one, tasks=2, task_seconds=0.01) == True  # noqa: E712
+    # ...but 4 tasks of 0.2 s one after the other take 0.8 s instead of 0.2 s
+    assert races.check_waits_for_all(one_by_one, tasks=4, task_seconds=0.2) == False  # noqa: E712
+    assert "before starting the next" in capsys.readouterr().out
     assert threading.active_count() < 10
 
 

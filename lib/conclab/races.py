@@ -417,18 +417,18 @@ def check_letter_table(
 
 def plot_counter_times(times: Mapping[str, float], title: str = "") -> Any:
     """Horizontal bar chart of :func:`time_letter_counters` output (a Figure)."""
-    from .plots import figure
+    from .plots import LABEL_SIZE, TICK_SIZE, TITLE_SIZE, figure
 
     if not times:
         raise ValueError("times must not be empty")
     names = list(times)
     values = [times[n] * 1000 for n in names]
-    fig, ax = figure(figsize=(8, 0.5 * len(names) + 1.4))
+    fig, ax = figure(figsize=(8, 0.55 * len(names) + 1.6))
     bars = ax.barh(names[::-1], values[::-1], color="tab:blue")
-    ax.bar_label(bars, fmt="%.0f ms", padding=3)
-    ax.set_xlabel("wall time (ms, best of the runs)")
+    ax.bar_label(bars, fmt="%.0f ms", padding=3, fontsize=TICK_SIZE)
+    ax.set_xlabel("wall time (ms, best of the runs)", fontsize=LABEL_SIZE)
     ax.set_xlim(0, max(values) * 1.25)
-    ax.set_title(title or "Letter counter over the corpus: where the lock goes")
+    ax.set_title(title or "Letter counter: where the lock goes", fontsize=TITLE_SIZE)
     return fig
 
 
@@ -706,11 +706,11 @@ def check_lost_updates(result: RaceResult) -> Verdict:
 
 def plot_race_sweep(results: Sequence[RaceResult], title: str = "") -> Any:
     """Lost updates (%) and time (s) against iterations, locked vs unlocked."""
-    from .plots import figure
+    from .plots import LABEL_SIZE, LEGEND_SIZE, TITLE_SIZE, figure
 
     if not results:
         raise ValueError("results must not be empty")
-    fig, (ax_lost, ax_time) = figure(2, figsize=(10, 3.8))
+    fig, (ax_lost, ax_time) = figure(2, figsize=(11, 4.4))
     for use_lock, style in ((False, "o-"), (True, "s--")):
         rows = sorted(
             (r for r in results if r.use_lock == use_lock), key=lambda r: r.iterations
@@ -723,18 +723,19 @@ def plot_race_sweep(results: Sequence[RaceResult], title: str = "") -> Any:
         ax_lost.plot(xs, lost, style, label=label)
         ax_time.plot(xs, [r.seconds for r in rows], style, label=label)
     threads = results[0].threads
-    ax_lost.set_title("updates lost")
-    ax_lost.set_ylabel("% of increments lost")
-    ax_time.set_title("wall time")
-    ax_time.set_ylabel("seconds")
+    ax_lost.set_title("updates lost", fontsize=TITLE_SIZE)
+    ax_lost.set_ylabel("% of increments lost", fontsize=LABEL_SIZE)
+    ax_time.set_title("wall time", fontsize=TITLE_SIZE)
+    ax_time.set_ylabel("seconds", fontsize=LABEL_SIZE)
     for ax in (ax_lost, ax_time):
-        ax.set_xlabel(f"iterations per thread ({threads} threads)")
+        ax.set_xlabel(f"iterations per thread ({threads} threads)", fontsize=LABEL_SIZE)
         ax.set_xscale("log")
-        ax.legend()
+        ax.legend(fontsize=LEGEND_SIZE)
         ax.grid(alpha=0.3)
     ax_lost.set_ylim(bottom=-2)
+    ax_time.set_ylim(bottom=0)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=TITLE_SIZE)
     return fig
 
 
@@ -992,25 +993,38 @@ def wait_by_polling(
 def plot_waits(results: Sequence[WaitResult], title: str = "") -> Any:
     """Bar chart of waiting strategies: time waited, work time marked, and
     which ones returned before the work was done. ``06_join.ipynb``."""
-    from .plots import figure
+    from .plots import LABEL_SIZE, TICK_SIZE, TITLE_SIZE, figure
 
     if not results:
         raise ValueError("results must not be empty")
     names = [r.strategy for r in results]
-    fig, ax = figure(figsize=(8, 0.55 * len(results) + 1.6))
+    fig, ax = figure(figsize=(8, 0.6 * len(results) + 1.8))
     colors = ["tab:green" if r.complete else "tab:red" for r in results]
     bars = ax.barh(names[::-1], [r.seconds for r in results][::-1], color=colors[::-1])
     labels = [f"{r.seconds:.2f} s, {r.finished}/{r.workers} done" for r in results][
         ::-1
     ]
-    ax.bar_label(bars, labels=labels, padding=3)
+    ax.bar_label(bars, labels=labels, padding=3, fontsize=TICK_SIZE)
     work = max(r.work_seconds for r in results)
     ax.axvline(work, color="black", linestyle="--", linewidth=1)
-    ax.text(work, len(results) - 0.45, " the work takes this long", va="bottom")
-    ax.set_xlim(0, max(r.seconds for r in results) * 1.45)
-    ax.set_ylim(-0.6, len(results) - 0.1)
-    ax.set_xlabel("seconds until the waiting ended (red: work not finished yet)")
-    ax.set_title(title or "Waiting for 8 threads: join, poll, or sleep")
+    ax.text(
+        work,
+        len(results) - 0.45,
+        " the work takes this long",
+        va="bottom",
+        fontsize=TICK_SIZE,
+    )
+    ax.set_xlim(0, max(r.seconds for r in results) * 1.5)
+    ax.set_ylim(-0.6, len(results) - 0.05)
+    ax.set_xlabel(
+        "seconds until the waiting ended (red: work not finished yet)",
+        fontsize=LABEL_SIZE,
+    )
+    workers = max(r.workers for r in results)
+    ax.set_title(
+        title or f"Waiting for {workers} threads: join, poll, or sleep",
+        fontsize=TITLE_SIZE,
+    )
     return fig
 
 
@@ -1064,8 +1078,9 @@ def check_waits_for_all(
 
     Calls ``run_all(list_of_tasks)``: each task sleeps ``task_seconds`` and
     records that it finished. ``run_all`` must start one thread per task and
-    return only when all have finished, without wasting more than a second
-    (no fixed sleep standing in for ``join``).
+    return only when all have finished, and the tasks must run at the same
+    time: no fixed sleep standing in for ``join``, and no joining each thread
+    before starting the next (that takes ``tasks`` times as long).
     """
     check_callable("run_all", run_all)
     tasks = check_int("tasks", tasks, minimum=1, maximum=100)
@@ -1092,11 +1107,11 @@ def check_waits_for_all(
             f"run_all returned while {tasks - done_at_return} of {tasks} tasks "
             "were still running: join() every thread you started."
         )
-    elif seconds > tasks * task_seconds + 1.0:
+    elif seconds > task_seconds + max(0.3, 0.5 * (tasks - 1) * task_seconds):
         hint = (
-            f"all tasks finished, but run_all took {seconds:.1f} s for tasks of "
-            f"{task_seconds:g} s: did you sleep instead of joining, or run them "
-            "one after the other?"
+            f"all tasks finished, but run_all took {seconds:.1f} s for {tasks} "
+            f"tasks of {task_seconds:g} s: did you sleep instead of joining, or "
+            "join each thread before starting the next? Start all, then join all."
         )
     else:
         hint = ""
