@@ -345,6 +345,22 @@ def test_missed_notify_times_out_and_fix_does_not():
     assert fixed["seconds"] < LONG / 2
 
 
+def test_one_condition_stall_notify_wakes_the_wrong_thread():
+    for _ in range(20):  # deterministic: the same every time
+        stalled = lab.one_condition_stall("notify", timeout=0.05)
+        assert stalled == {
+            "delivered": [1],
+            "producer_gave_up": True,
+            "finished": True,
+        }
+    fixed = lab.one_condition_stall("notify_all", timeout=LONG)
+    assert fixed == {"delivered": [1, 2], "producer_gave_up": False, "finished": True}
+    with pytest.raises(ValueError, match="wake"):
+        lab.one_condition_stall("notify_one")
+    with pytest.raises(ValueError, match="timeout"):
+        lab.one_condition_stall(timeout=0)
+
+
 class FlagGate:
     def __init__(self):
         self.cond = threading.Condition()

@@ -43,6 +43,7 @@ __all__ = [
     "check_safe_account",
     "missed_notify",
     "notes_file_search",
+    "one_condition_stall",
     "plot_producer_consumer",
     "plot_search_bars",
     "plot_sync_timeline",
@@ -608,6 +609,81 @@ def missed_notify(fixed: bool = False, timeout: float = 0.5) -> dict[str, Any]:
     notified.set()
     t.join(timeout * 4 + 1)
     return out
+
+
+def one_condition_stall(wake: str = "notify", timeout: float = 0.3) -> dict[str, Any]:
+    """One Condition for two reasons: ``notify()`` wakes the wrong kind of thread.
+
+    A buffer of capacity 1 whose producers and consumers all wait on the
+    *same* Condition. Two consumers are parked inside ``wait`` (no sleeps:
+    each signals while it still holds the lock), then the producer puts
+    item 1, calls ``wake`` (``"notify"`` or ``"notify_all"``) and waits for
+    room for item 2. The consumer that takes item 1 calls ``wake`` too:
+    ``notify()`` wakes the longest waiter — CPython wakes in FIFO order —
+    which is the *other consumer*, not the producer. It finds nothing and
+    waits again: everyone waits — there is room, but nobody tells the
+    producer — and the producer gives up after ``timeout``. With
+    ``notify_all()`` the producer is woken and both items arrive. Returns
+    ``{"delivered", "producer_gave_up", "finished"}``. Introduced in
+    ``07_condition_variables.ipynb``.
+    """
+    check_choice("wake", wake, ("notify", "notify_all"))
+    check_number("timeout", timeout, minimum=0.01, maximum=10)
+    cond = threading.Condition()
+    items: deque[int] = deque()
+    delivered: list[int] = []
+    total = 2
+    notify = getattr(cond, wake)
+    real_wait = cond.wait
+    entering = threading.Semaphore(0)
+
+    def wait_and_tell(t: float | None = None) -> bool:
+        entering.release()  # still holding the lock here
+        return real_wait(t)
+
+    closed = [False]  # set by the producer when it stops
+
+    def consumer() -> None:
+        while True:
+            with cond:  # the long timeout is only a safety net
+                cond.wait_for(lambda: items or closed[0], timeout * 10)
+                if not items:
+                    return  # the producer has stopped
+                delivered.append(items.popleft())
+                notify()  # "there is room": meant for the producer
+
+    threads = [
+        threading.Thread(target=consumer, name=f"consumer-{i}", daemon=True)
+        for i in range(2)
+    ]
+    cond.wait = wait_and_tell  # type: ignore[method-assign]
+    try:
+        for t in threads:
+            t.start()
+        parked = all(entering.acquire(timeout=timeout * 4) for _ in range(2))
+        cond.acquire()  # free only once both consumers are inside wait
+    finally:
+        cond.wait = real_wait  # type: ignore[method-assign]
+    gave_up = False
+    try:  # the producer, in the calling thread
+        for item in range(1, total + 1):
+            while len(items) >= 1 and not gave_up:  # full: wait for room
+                gave_up = not cond.wait(timeout)  # nobody woke the producer
+            if gave_up:
+                break
+            items.append(item)
+            notify()  # "there is an item": meant for a consumer
+    finally:
+        closed[0] = True  # let the consumers go home
+        cond.notify_all()
+        cond.release()
+    for t in threads:
+        t.join(timeout * 12)
+    return {
+        "delivered": sorted(delivered),
+        "producer_gave_up": gave_up,
+        "finished": parked and not any(t.is_alive() for t in threads),
+    }
 
 
 # --------------------------------------------------------------------------
