@@ -291,6 +291,12 @@ def test_measure_transports(method):
         assert 5 <= r.repeats <= 100
     fig = ipc.plot_transports(results, title="test")
     assert len(fig.axes) == 2
+    assert fig.axes[0].get_ylabel().startswith("best")
+    assert ipc.plot_transports(results, stat="median").axes[0].get_ylabel()[:6] == (
+        "median"
+    )
+    with pytest.raises(ValueError, match="stat"):
+        ipc.plot_transports(results, stat="mean")
     assert all(ax.get_xscale() == "log" for ax in fig.axes)
 
 
