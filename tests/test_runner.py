@@ -220,24 +220,35 @@ def test_task_error_propagates_and_pool_closes(mode):
 
 
 def test_keyboard_interrupt_cancels_and_closes(monkeypatch):
-    """Ctrl-C while waiting: pending tasks cancelled, pool shut down, re-raised."""
+    """Ctrl-C while waiting: pending tasks dropped, pool shut down, re-raised.
+
+    Repeated for processes: on 3.10/3.11 cancelling futures and then stopping
+    the workers made the pool's manager thread raise InvalidStateError
+    (gh-94777) about once in 30 runs; pytest reports such a thread error.
+    """
     from concurrent.futures import Future
 
     calls = {"n": 0}
     real_result = Future.result
+    hooked: list[str] = []
+    monkeypatch.setattr(
+        threading, "excepthook", lambda args: hooked.append(repr(args.exc_value))
+    )
 
     def interrupted(self, timeout=None):
         calls["n"] += 1
         raise KeyboardInterrupt
 
-    for mode in ("threads", "processes"):
+    rounds = ["threads"] + ["processes"] * 8
+    for mode in rounds:
         monkeypatch.setattr(Future, "result", interrupted)
         with pytest.raises(KeyboardInterrupt):
             lab.run(lab.sleep_task, [0.2] * 20, mode, 2)
         monkeypatch.setattr(Future, "result", real_result)
         assert not _live_pool_threads()
         assert multiprocessing.active_children() == []
-    assert calls["n"] == 2
+    assert calls["n"] == len(rounds)
+    assert hooked == []
 
 
 def test_stop_processes_terminates_workers():

@@ -159,20 +159,29 @@ def _pooled(
     executor: Executor, task: Callable[[Any], Any], items: Sequence[Any]
 ) -> list[tuple[Any, Span]]:
     futures: list[Future] = []
+    stopped = False
     try:
         futures = [executor.submit(_call, task, i, x) for i, x in enumerate(items)]
         return [f.result() for f in futures]
     except BaseException as exc:
-        for f in futures:
-            f.cancel()
-        if isinstance(exc, KeyboardInterrupt):
+        if isinstance(exc, KeyboardInterrupt) and isinstance(
+            executor, ProcessPoolExecutor
+        ):
+            # Stop the workers now instead of waiting for their tasks; the pool
+            # then fails every pending future with BrokenProcessPool itself.
+            # Not cancelled first: on 3.10/3.11 the pool's manager thread
+            # raises InvalidStateError on a cancelled future (gh-94777).
+            stopped = True
             _stop_processes(executor)
+        else:
+            for f in futures:
+                f.cancel()
         raise
     finally:
         # Waits for the running tasks (and, for processes, the workers' exit).
         # Not shutdown(wait=False) first: that forgets the workers to wait for.
         processes = _pool_processes(executor)
-        executor.shutdown(wait=True, cancel_futures=True)
+        executor.shutdown(wait=True, cancel_futures=not stopped)
         for process in processes:
             process.join(timeout=10)
 
