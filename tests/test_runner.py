@@ -179,6 +179,37 @@ def test_task_defined_in_main_gets_advice(method):
     assert repr(method) in message
 
 
+@pytest.mark.parametrize("method", [m for m in METHODS if m != "fork"])
+def test_notebook_main_gets_advice(method, monkeypatch):
+    """Like ipykernel: __main__ holds the function but has no __file__ that a
+    spawned child could re-run."""
+    fake_main = types.ModuleType("__main__")
+    exec("def square(x):\n    return x * x\n", fake_main.__dict__)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    with pytest.raises(ValueError, match="move it to a module"):
+        lab.run(fake_main.square, [1], "processes", 1, start_method=method)
+
+
+def test_script_main_works_under_spawn(tmp_path):
+    """A script with the __main__ guard is fine: spawn re-runs the file."""
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import conclab as lab\n"
+        "def square(x):\n"
+        "    return x * x\n"
+        "if __name__ == '__main__':\n"
+        "    r = lab.run(square, [1, 2, 3], 'processes', 2, start_method='spawn')\n"
+        "    print(r.results)\n"
+    )
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[1, 4, 9]"
+
+
 def test_task_defined_in_main_is_fine_for_threads():
     assert lab.run(_in_main(), [1, 2, 3], "threads", 2).results == [1, 4, 9]
 

@@ -112,6 +112,16 @@ def _call(task: Callable[[Any], Any], index: int, item: Any) -> tuple[Any, Span]
     return result, span
 
 
+def _importable_main(func: Any) -> bool:
+    """True if a ``__main__`` function can be found by a spawned child: the
+    main module is a script file (the child re-runs it as ``__mp_main__``)
+    that defines it. Not so in a notebook, a REPL or ``python -c``."""
+    main = sys.modules.get("__main__")
+    return bool(getattr(main, "__file__", None)) and (
+        getattr(main, getattr(func, "__qualname__", ""), None) is func
+    )
+
+
 def _check_process_task(task: Callable[..., Any], method: str) -> None:
     """Fail early, with advice, for tasks a process pool cannot send by name."""
     base = task
@@ -126,7 +136,7 @@ def _check_process_task(task: Callable[..., Any], method: str) -> None:
             "function; a process pool sends tasks to the workers by name, so "
             "define it with def at the top level of a module (a .py file)"
         )
-    if module == "__main__" and method != "fork":
+    if module == "__main__" and method != "fork" and not _importable_main(base):
         raise ValueError(
             f"task {name!r} is defined in __main__ (a notebook cell or the "
             f"script itself); under the {method!r} start method each worker "
@@ -212,8 +222,11 @@ def run(
     size (ignored by "sequential"); ``start_method`` the processes' start
     method (default: ``$CONCLAB_START_METHOD``, else the platform's). For
     "processes" the task must be importable by name: a module-level function
-    of a module (like ``conclab.count_primes``), or a ``functools.partial`` of
-    one. Returns a :class:`RunResult` (``01_processes_and_threads.ipynb``).
+    of a module (like ``conclab.count_primes``), of the script being run (with
+    the ``if __name__ == "__main__":`` guard), or a ``functools.partial`` of
+    one. A function defined in a notebook cell works only under fork; ``run``
+    says so, with the fix, before starting any process. Returns a
+    :class:`RunResult` (``01_processes_and_threads.ipynb``).
     """
     check_callable("task", task)
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
