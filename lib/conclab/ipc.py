@@ -603,21 +603,26 @@ def proxy_call_cost(
 ) -> dict[str, float]:
     """Seconds per ``d[key] = i`` on a plain dict and on a Manager dict proxy.
 
+    ``calls`` assignments each, in 5 blocks; the fastest block counts.
     Returns ``{"dict": s, "proxy": s, "ratio": proxy / dict}``. Starts and
     shuts down its own Manager. ``04_ipc.ipynb``.
     """
     calls = check_int("calls", calls, minimum=1)
-    plain: dict[str, int] = {}
-    start = time.perf_counter()
-    for i in range(calls):
-        plain["k"] = i
-    t_dict = (time.perf_counter() - start) / calls
+
+    def per_call(d: Any) -> float:
+        # Another program can only add time: a single preemption must not
+        # turn a ~20 ns dict assignment into a microsecond one.
+        best = float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            for i in range(max(1, calls // 5)):
+                d["k"] = i
+            best = min(best, (time.perf_counter() - start) / max(1, calls // 5))
+        return best
+
+    t_dict = per_call({})
     with mp_context(start_method).Manager() as manager:
-        proxy = manager.dict()
-        start = time.perf_counter()
-        for i in range(calls):
-            proxy["k"] = i
-        t_proxy = (time.perf_counter() - start) / calls
+        t_proxy = per_call(manager.dict())
     return {"dict": t_dict, "proxy": t_proxy, "ratio": t_proxy / t_dict}
 
 
@@ -1112,7 +1117,7 @@ _SENDABLE_WHY = {
     "a dict of lists": "plain data pickles",
     "a lambda": "pickle stores functions by name; a lambda has none",
     "a function from conclab": "stored by name (module + qualified name)",
-    "an open file": "TypeError: cannot pickle '_io.TextIOWrapper' object",
+    "an open file": "it wraps this process's file descriptor: TypeError",
     "a threading.Event": "it holds a threading lock: cannot pickle '_thread.lock'",
     "1 MB of bytes": "any size pickles; big messages are just slow",
     "a generator": "TypeError: cannot pickle 'generator' object",
