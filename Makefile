@@ -50,7 +50,7 @@ stamp: $(STAMP)
 # One notebook (or all) under nbval, with the start method of your choice:
 #   make nbval NB=notebooks/02_the_gil.ipynb CONCLAB_START_METHOD=spawn
 nbval: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
+	$(BIN)/python -m pytest -p no:cacheprovider -p tools.nbval_graceful --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=120 $(NB)
 
 bench: $(STAMP)

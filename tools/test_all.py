@@ -34,7 +34,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NBVAL = [
-    "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
+    "-p", "no:cacheprovider", "-p", "tools.nbval_graceful",
+    "--nbval", "--nbval-current-env",
     "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
     "--nbval-cell-timeout=120", "notebooks",
 ]  # fmt: skip
