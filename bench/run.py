@@ -1396,9 +1396,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as exc:  # one broken section must not sink the others
             new = [error_row(name, TITLES[name], f"{type(exc).__name__}: {exc}")]
         seconds[name] = time.perf_counter() - s0
-        loads[name] = (
-            None if name == "tests" and not args.with_test_command else (meter.others)
-        )
+        if name == "tests":
+            loads[name] = None
+            for row in new:
+                if args.with_test_command and meter.others is not None:
+                    # kept with the row, which later runs carry over
+                    row["detail"] += f"; others' load {meter.others:.2f} cores"
+        else:
+            loads[name] = meter.others
         rows.extend(new)
         for row in new:
             print(
