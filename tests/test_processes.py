@@ -251,3 +251,23 @@ def test_child_errors_reports_also_when_the_block_raises(capsys):
 def test_script_error_ignores_colours():
     coloured = "Traceback\n\x1b[1;35mRuntimeError\x1b[0m: \x1b[35mboom\x1b[0m\n"
     assert processes.ScriptResult(1, "", coloured).error() == "RuntimeError: boom"
+
+
+@pytest.mark.parametrize(
+    ("checker", "expected"),
+    [
+        (lab.check_visibility_answers, processes._VISIBILITY),
+        (lab.check_gil_answers, processes._GIL),
+        (lab.check_start_method_answers, processes._START),
+    ],
+)
+def test_checkers_do_not_explain_unanswered_questions(checker, expected, capsys):
+    placeholder = dict.fromkeys(expected)
+    assert not checker(placeholder)
+    out = capsys.readouterr().out
+    assert " — " not in out  # no explanation gives an answer away
+    assert out.count("you said None") == len(expected)
+    first = next(iter(expected))
+    wrong = dict(placeholder, **{first: "nonsense"})
+    assert not checker(wrong)
+    assert f"'{first}': you said 'nonsense' — " in capsys.readouterr().out
