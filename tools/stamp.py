@@ -109,7 +109,10 @@ def stamp_notebook(nb, repo: str, name: str, prev, nxt) -> None:
     links = []
     if prev is not None:
         links.append(f"← [{prev[1]}]({prev[0]})")
-    links.append("[Start here](00_start_here.ipynb)")
+    if name != "00_start_here.ipynb" and (
+        prev is None or prev[0] != "00_start_here.ipynb"
+    ):
+        links.append("[Start here](00_start_here.ipynb)")
     if nxt is not None:
         links.append(f"[{nxt[1]}]({nxt[0]}) →")
     cells.append(

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ._validate import check_callable, check_choice, check_int, check_number
+from .plots import LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -156,13 +157,15 @@ class _SpanContext:
 # --------------------------------------------------------------------------
 
 
-def _new_axes(ax: Axes | None, width: float = 8, height: float = 3.2):
+def _new_axes(ax: Axes | None, width: float = 9, height: float = 3.6):
     if ax is not None:
         return ax.figure, ax
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), layout="constrained")
-    return fig, fig.add_subplot()
+    ax = fig.add_subplot()
+    ax.tick_params(labelsize=TICK_SIZE)
+    return fig, ax
 
 
 def _worker_order(names: Iterable[str]) -> list[str]:
@@ -248,7 +251,7 @@ def plot_timeline(
                 s.label,
                 ha="center",
                 va="center",
-                fontsize=8,
+                fontsize=TICK_SIZE - 1,
                 clip_on=True,
             )
     if run_end is not None:
@@ -259,15 +262,17 @@ def plot_timeline(
             " all results back",
             ha="right",
             va="top",
-            fontsize=8,
+            fontsize=TICK_SIZE - 1,
         )
     ax.set_yticks(range(len(workers)), workers)
     ax.set_ylim(len(workers) - 0.4, -0.6)
     ax.set_xlim(0, total * 1.02 if total > 0 else 1)
-    ax.set_xlabel(f"time since start ({unit})")
-    ax.set_ylabel("worker")
+    ax.set_xlabel(f"time since start ({unit})", fontsize=LABEL_SIZE)
+    ax.set_ylabel("worker", fontsize=LABEL_SIZE)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(title or f"{len(spans)} tasks on {len(workers)} worker(s)")
+    ax.set_title(
+        title or f"{len(spans)} tasks on {len(workers)} worker(s)", fontsize=TITLE_SIZE
+    )
     return fig
 
 
@@ -521,8 +526,10 @@ def plot_ticks(run: TickRun, title: str = "", gap: float = 0.0005) -> Figure:
     gap = check_number("gap", gap, minimum=1e-6)
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(8, 4.6), layout="constrained")
+    fig = Figure(figsize=(9, 5.2), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 2]})
+    for ax in (top, bottom):
+        ax.tick_params(labelsize=TICK_SIZE)
     origin = run.start
     for i, ticks in enumerate(run.ticks):
         color = f"C{i % 10}"
@@ -555,12 +562,12 @@ def plot_ticks(run: TickRun, title: str = "", gap: float = 0.0005) -> Figure:
                 if usable_cores() < 2
                 else "\nlittle overlap: were other programs using the cores?"
             )
-    top.set_title(title)
+    top.set_title(title, fontsize=TITLE_SIZE - 1)
     top.grid(axis="x", alpha=0.3)
-    bottom.set_xlabel("time since the first tick (ms)")
-    bottom.set_ylabel("work done (%)")
+    bottom.set_xlabel("time since the first tick (ms)", fontsize=LABEL_SIZE)
+    bottom.set_ylabel("work done (%)", fontsize=LABEL_SIZE)
     bottom.set_ylim(0, 102)
     bottom.set_xlim(0, run.wall * 1000 * 1.02)
     bottom.grid(alpha=0.3)
-    bottom.legend(loc="upper left")
+    bottom.legend(loc="upper left", fontsize=LEGEND_SIZE)
     return fig

@@ -447,7 +447,7 @@ class SpeedupPanel(_Panel):
             self.counts,
             self.cores,
             self.serial_fraction or 0.0,
-            "Not measured yet.\nPress Run to time sequential,\nthreads and processes.",
+            "Not measured yet.\nPress Run to time\n" + _and_list(self.modes) + ".",
             self._ideal(),
         )
 
@@ -798,3 +798,9 @@ def figure_panel(
     if not controls:
         raise ValueError("figure_panel needs at least one control, e.g. n=(1, 10)")
     return FigurePanel(render, controls, manual=manual, button=button)
+
+
+def _and_list(words: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
