@@ -22,7 +22,9 @@ from pathlib import Path
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
+from traitlets import default
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -43,6 +45,17 @@ class CurrentEnvKernelSpecs(KernelSpecManager):
             display_name="Python 3 (ipykernel)",
             language="python",
         )
+
+
+class CurrentEnvKernelManager(AsyncKernelManager):
+    """A kernel manager whose every kernel runs on this interpreter.
+
+    (A user-wide ``python3`` kernelspec would otherwise win over the venv's.)
+    """
+
+    @default("kernel_spec_manager")
+    def _current_env_specs(self) -> KernelSpecManager:
+        return CurrentEnvKernelSpecs(data_dir=self.data_dir)
 
 
 def scrub(line: str) -> str:
@@ -86,7 +99,7 @@ def execute(path: Path, timeout: int) -> float:
             nb,
             timeout=timeout,
             kernel_name="python3",
-            kernel_spec_manager=CurrentEnvKernelSpecs(),
+            kernel_manager_class=CurrentEnvKernelManager,
             resources={"metadata": {"path": str(NOTEBOOKS)}},
             record_timing=False,
             allow_errors=False,
