@@ -85,7 +85,6 @@ def tiny_report(bench):
             "%",
             op="<",
             limit=0.05,
-            source="local equivalent",
         ),
         bench.error_row("tests", "make test", "not measured"),
     ]
@@ -125,7 +124,7 @@ def test_writers_make_a_table_and_a_json_twin(bench, tmp_path):
     assert "others' load 0.50 cores" in md  # in that section's header row
     assert "| median wall 0.50 s |" in md  # the notes column
     assert "1 min 15 s" in md
-    assert "¹" in md  # the local-equivalent footnote
+    assert "¹" not in md and "bench_local" not in md  # no local equivalents
     assert "Rows with a target: 1 passed, 1 missed, 1 not measured." in md
     assert "| timeline overhead < 5 % (extra CPU time) | ✅ met (1 of 1) |" in md
     assert "| CPU-bound process speedup ≥ 0.9 × min(workers, cores) | ❌ missed" in md
