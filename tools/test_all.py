@@ -11,7 +11,8 @@ unit              the library's tests and the notebook hygiene tests (this Pytho
 nbval-<method>    every notebook under nbval, strict, CONCLAB_START_METHOD=<method>
                   for fork, forkserver and spawn (the ones this platform has)
 browser           JupyterLab + Chromium drive every interactive panel
-py3.13            a venv on Python 3.13 (Colab's version): unit + nbval per method
+py3.13            a venv on Python 3.13 with ipywidgets 7.7.1 (what Colab runs):
+                  unit + nbval per method
 py3.10            a venv on Python 3.10 (the oldest supported): unit tests
 
 A stage whose interpreter is missing is reported as SKIPPED with the reason;
@@ -81,20 +82,24 @@ def find_python(version: str) -> str | None:
     return None
 
 
-def venv_for(version: str, exe: str) -> Path:
-    """A venv .venv-pyX.Y with the project and its dev extras installed."""
+def venv_for(version: str, exe: str, extra: tuple[str, ...] = ()) -> Path:
+    """A venv .venv-pyX.Y with the project, its dev extras and ``extra`` installed."""
     venv = ROOT / f".venv-py{version}"
     py = venv / "bin" / "python"
     if not py.exists():
         subprocess.run([exe, "-m", "venv", str(venv)], check=True)
     stamp = venv / ".installed"
+    wanted = " ".join(("-e", ".[dev]", *extra))
     pyproject = ROOT / "pyproject.toml"
-    if not stamp.exists() or stamp.stat().st_mtime < pyproject.stat().st_mtime:
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "--upgrade", "pip"],
-                       check=True)  # fmt: skip
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "-e", ".[dev]"],
-                       cwd=ROOT, check=True)  # fmt: skip
-        stamp.touch()
+    if (
+        not stamp.exists()
+        or stamp.read_text() != wanted
+        or stamp.stat().st_mtime < pyproject.stat().st_mtime
+    ):
+        pip = [str(py), "-m", "pip", "install", "-q"]
+        subprocess.run([*pip, "--upgrade", "pip"], check=True)
+        subprocess.run([*pip, *wanted.split()], cwd=ROOT, check=True)
+        stamp.write_text(wanted)
     return py
 
 
@@ -147,9 +152,13 @@ def main() -> int:
     if (ROOT / "tests" / "browser").exists():
         stages.append(("browser", lambda: stage_browser(py)))
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
-    for version, full in (("3.13", True), ("3.10", False)):
+    # 3.13 with ipywidgets 7.7.1: the pair Google Colab runs
+    for version, full, extra in (
+        ("3.13", True, ("ipywidgets==7.7.1",)),
+        ("3.10", False, ()),
+    ):
         if version != here:
-            stages.append((f"py{version}", (version, full)))
+            stages.append((f"py{version}", (version, full, extra)))
     if args.list:
         print("\n".join(name for name, _ in stages))
         return 0
@@ -165,7 +174,7 @@ def main() -> int:
         banner(name)
         start = time.perf_counter()
         if isinstance(action, tuple):
-            version, full = action
+            version, full, extra = action
             exe = find_python(version)
             if exe is None:
                 reason = f"python{version} not found on PATH or in pyenv; stage skipped"
@@ -173,7 +182,7 @@ def main() -> int:
                 outcomes.append(Outcome(name, "skipped", 0.0, reason))
                 continue
             try:
-                vpy = str(venv_for(version, exe))
+                vpy = str(venv_for(version, exe, extra))
             except subprocess.CalledProcessError as exc:
                 outcomes.append(Outcome(name, "failed", time.perf_counter() - start,
                                         f"venv setup failed: {exc}"))  # fmt: skip
@@ -183,6 +192,8 @@ def main() -> int:
                 for method in methods:
                     ok = stage_nbval(vpy, method) and ok
             detail = "unit + nbval (" + ", ".join(methods) + ")" if full else "unit"
+            if extra:
+                detail += " with " + " ".join(extra)
         else:
             ok = bool(action())
             detail = ""
