@@ -26,6 +26,15 @@ def test_check_answers_lists_wrong_items(capsys):
     assert checks.check_answers(dict(expected), expected)
 
 
+def test_check_answers_does_not_explain_placeholders(capsys):
+    expected = {"a": "threads", "b": "processes"}
+    why = {"a": "waiting releases the GIL", "b": "CPU-bound"}
+    assert not checks.check_answers({"a": None}, expected, why)
+    out = capsys.readouterr().out
+    assert "'a': not answered yet" in out and "'b': not answered yet" in out
+    assert "GIL" not in out and "CPU" not in out
+
+
 def test_verdict_displays_nothing_in_ipython():
     from IPython.core.formatters import DisplayFormatter
 

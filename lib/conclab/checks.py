@@ -52,8 +52,10 @@ def check_answers(
 ) -> Verdict:
     """Compare a dict of answers with the expected one, item by item.
 
-    Prints one line per wrong or missing item (with its explanation when
-    given) and a final verdict. Raises ``TypeError`` when ``answers`` is not a
+    Prints one line per wrong item (with its explanation when given), one
+    per item still ``None`` or missing (without it: the stored notebook runs
+    exercises with ``None`` placeholders, and the explanation would give the
+    answer away), and a final verdict. Raises ``TypeError`` when ``answers`` is not a
     mapping, so a student who passes a list learns that at once.
     """
     if not isinstance(answers, Mapping):
@@ -61,8 +63,11 @@ def check_answers(
     explanations = dict(explanations or {})
     wrong = []
     for key, want in expected.items():
-        got = answers.get(key, "<missing>")
-        if got != want:
+        got = answers.get(key)
+        if got is None:  # a placeholder: explaining it would give the answer away
+            wrong.append(key)
+            print(f"   {key!r}: not answered yet")
+        elif got != want:
             wrong.append(key)
             why = f" — {explanations[key]}" if key in explanations else ""
             print(f"   {key!r}: you said {got!r}{why}")

@@ -659,11 +659,7 @@ def run_script(source: str, timeout: float = 60) -> ScriptResult:
 def _check(
     answers: Mapping[str, Any], expected: Mapping[str, Any], why: Mapping[str, str]
 ) -> Verdict:
-    """:func:`check_answers`, explaining only the questions already answered:
-    the stored notebook runs the exercise with ``None`` placeholders, and the
-    explanations would give the answers away."""
-    if isinstance(answers, Mapping):
-        why = {k: text for k, text in why.items() if answers.get(k) is not None}
+    """:func:`check_answers`: unanswered questions get no explanation."""
     return check_answers(answers, expected, why)
 
 
