@@ -88,6 +88,21 @@ def _style(ax: Axes) -> None:
     ax.grid(True, alpha=0.35)
 
 
+def _mode_line(
+    ax: Axes, xs: list[int], ys: list[float], mode: str, style: dict[str, str]
+) -> None:
+    """One measured line, in the mode's colour and marker."""
+    ax.plot(
+        xs,
+        ys,
+        marker=style["marker"],
+        color=style["color"],
+        linewidth=2.5,
+        markersize=8,
+        label=mode,
+    )
+
+
 def _label(ax: Axes, xlabel: str, ylabel: str, title: str) -> None:
     ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
     ax.set_ylabel(ylabel, fontsize=LABEL_SIZE)
@@ -230,16 +245,8 @@ def _draw_times(ax: Axes, results: list[Timing], title: str) -> None:
                 label=f"sequential ({wall:.2f} s)",
             )
             continue
-        xs = [w for w, _ in points]
-        ys = [wall for _, wall in points]
-        ax.plot(
-            xs,
-            ys,
-            marker=style["marker"],
-            color=style["color"],
-            linewidth=2.5,
-            markersize=8,
-            label=mode,
+        _mode_line(
+            ax, [w for w, _ in points], [wall for _, wall in points], mode, style
         )
     ax.set_ylim(bottom=0)
     _label(ax, "workers", "wall time (s)", title)
@@ -310,15 +317,7 @@ def _draw_speedup(
         xs = [w for w, _ in points]
         ys = [base / wall if wall > 0 else float("inf") for _, wall in points]
         top = max([top, *(y for y in ys if y != float("inf"))])
-        ax.plot(
-            xs,
-            ys,
-            marker=style["marker"],
-            color=style["color"],
-            linewidth=2.5,
-            markersize=8,
-            label=mode,
-        )
+        _mode_line(ax, xs, ys, mode, style)
     ax.set_ylim(0, top * 1.15)
     _label(ax, "workers", "speedup (× sequential)", title)
     ax.legend(fontsize=LEGEND_SIZE)
