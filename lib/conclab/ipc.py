@@ -16,7 +16,6 @@ import os
 import pickle
 import re
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -29,6 +28,7 @@ from typing import Any
 from ._validate import check_callable, check_choice, check_int, check_number
 from .checks import Verdict, check_answers, verdict
 from .env import mp_context
+from .processes import run_script
 
 __all__ = [
     "PANEL_SIZES",
@@ -441,13 +441,7 @@ def use_after_close_demo() -> dict[str, Any]:
 
     if not sys.platform.startswith("linux"):
         return {"skipped": "runs on Linux only (a crash would open a dialog)"}
-    result = subprocess.run(
-        [sys.executable, "-c", _USE_AFTER_CLOSE_SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_script(_USE_AFTER_CLOSE_SCRIPT, timeout=60)
     name = None
     if result.returncode < 0:
         try:
@@ -556,13 +550,7 @@ def leak_demo() -> dict[str, Any]:
     unlinks it at shutdown; the warning is the sign of the bug).
     ``04_ipc.ipynb``.
     """
-    result = subprocess.run(
-        [sys.executable, "-c", _LEAK_SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_script(_LEAK_SCRIPT, timeout=60)
     name = result.stdout.strip()
     warnings = []
     for line in result.stderr.splitlines():

@@ -1012,40 +1012,23 @@ def search_rows(
 ) -> list[dict[str, Any]]:
     """Time each search of :data:`WAITGROUP_SEARCHES` on one generated tree.
 
-    Builds a ``fs.temp_tree(depth, fanout)``, runs every search (best of
-    ``repeat``), checks each found exactly the planted files (``ValueError``
-    otherwise) and returns rows ``{"search", "directories", "seconds",
-    "threads"}`` for ``fs.plot_search_sweep`` or :func:`plot_search_bars`.
-    Introduced in ``08_wait_groups.ipynb``.
+    One depth of :func:`conclab.fs.search_sweep` (which builds the tree,
+    keeps the best of ``repeat`` runs and checks each search found exactly
+    the planted files) over these searches: rows ``{"search", "depth",
+    "directories", "seconds", "threads"}`` for ``fs.plot_search_sweep`` or
+    :func:`plot_search_bars`. Introduced in ``08_wait_groups.ipynb``.
     """
     names = list(WAITGROUP_SEARCHES) if searches is None else list(searches)
     for name in names:
         check_choice("searches", name, WAITGROUP_SEARCHES)
-    check_int("repeat", repeat, minimum=1, maximum=20)
     check_number("delay", delay, minimum=0, maximum=0.1)
-    rows = []
-    with fs.temp_tree(depth, fanout) as tree:
-        for name in names:
-            best = None
-            for _ in range(repeat):
-                start = time.perf_counter()
-                result = WAITGROUP_SEARCHES[name](tree.root, delay=delay)
-                seconds = time.perf_counter() - start
-                best = seconds if best is None else min(best, seconds)
-            if result.matches != tree.expected:
-                raise ValueError(
-                    f"{name} found {len(result.matches)} files, "
-                    f"expected {len(tree.expected)}"
-                )
-            rows.append(
-                {
-                    "search": name,
-                    "directories": tree.directories,
-                    "seconds": best,
-                    "threads": result.threads,
-                }
-            )
-    return rows
+    return fs.search_sweep(
+        (depth,),
+        fanout,
+        delay=delay,
+        searches={name: WAITGROUP_SEARCHES[name] for name in names},
+        repeat=repeat,
+    )
 
 
 def plot_search_bars(rows: list[dict[str, Any]], title: str = "") -> Figure:

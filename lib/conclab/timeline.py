@@ -404,30 +404,22 @@ def run_ticks(
     if mode == "threads":
         barrier: Any = threading.Barrier(workers)
         results: Any = queue.SimpleQueue()
-        runners: list[Any] = [
-            threading.Thread(
-                target=_tick_worker,
-                args=(i, n, tick, barrier, results),
-                name=f"thread {i + 1}",
-                daemon=True,
-            )
-            for i in range(workers)
-        ]
+        worker: Any = threading.Thread
     else:
         from .env import mp_context
 
         ctx = mp_context(start_method)
-        barrier = ctx.Barrier(workers)
-        results = ctx.Queue()
-        runners = [
-            ctx.Process(
-                target=_tick_worker,
-                args=(i, n, tick, barrier, results),
-                name=f"process {i + 1}",
-                daemon=True,
-            )
-            for i in range(workers)
-        ]
+        barrier, results, worker = ctx.Barrier(workers), ctx.Queue(), ctx.Process
+    kind = "thread" if mode == "threads" else "process"
+    runners: list[Any] = [
+        worker(
+            target=_tick_worker,
+            args=(i, n, tick, barrier, results),
+            name=f"{kind} {i + 1}",
+            daemon=True,
+        )
+        for i in range(workers)
+    ]
     got: dict[int, tuple[int, str, Any]] = {}
     try:
         for r in runners:
