@@ -15,6 +15,7 @@ import sys
 from importlib import metadata
 from multiprocessing.context import BaseContext
 
+from ._kernel import let_kernel_exit_promptly
 from ._validate import check_choice
 
 __all__ = [
@@ -62,8 +63,14 @@ def mp_context(method: str | None = None) -> BaseContext:
 
     Use ``ctx.Process``, ``ctx.Queue``, ``ctx.Pool`` … from it instead of
     ``set_start_method``, which may be called only once per process.
+
+    In a Jupyter kernel it also makes the kernel's shutdown leave
+    multiprocessing's helper processes to end by themselves, so that the
+    kernel exits at once and cleans up (see :mod:`conclab._kernel`).
     """
-    return multiprocessing.get_context(start_method(method))
+    context = multiprocessing.get_context(start_method(method))
+    let_kernel_exit_promptly()
+    return context
 
 
 def gil_enabled() -> bool:
