@@ -15,9 +15,9 @@ import sys
 from importlib import metadata
 from multiprocessing.context import BaseContext
 
-from ._validate import check_choice
+from .validate import check_choice
 
-__all__ = [
+__all__: list[str] = [
     "START_METHOD_ENV",
     "environment_report",
     "free_threaded_build",
@@ -28,6 +28,7 @@ __all__ = [
     "start_method",
     "usable_cores",
 ]
+
 
 #: The environment variable that selects the start method the library uses.
 START_METHOD_ENV = "CONCLAB_START_METHOD"
