@@ -462,7 +462,7 @@ def machine_report(probe_seconds: float = 1.0) -> dict[str, Any]:
     """Python, build, cores, and how many of them are free right now."""
     import psutil
 
-    from conclab import env
+    from conclab.core import env
 
     per_cpu = psutil.cpu_percent(interval=probe_seconds, percpu=True)
     report = env.environment_report()
@@ -637,8 +637,7 @@ def section_cpu(cfg: Config, cores: int) -> list[dict[str, Any]]:
     """count_primes tasks: sequential vs processes (the target, under every
     start method of the platform) vs threads (information)."""
     from conclab import count_primes as task
-    from conclab import run
-    from conclab.env import gil_enabled, start_method
+    from conclab import gil_enabled, run, start_method
 
     inputs = [cfg.primes_n] * cfg.primes_tasks
     default = start_method()
@@ -811,6 +810,7 @@ def _io_runs(
 SERVER_APART = """
 import sys
 import conclab
+import conclab as lab
 with conclab.serve_corpus(latency=float(sys.argv[1])) as server:
     print(server.base_url, flush=True)
     sys.stdin.read()
@@ -958,7 +958,7 @@ def _plain(
     if mode == "threads":
         pool: Any = ThreadPoolExecutor(2)
     else:
-        from conclab.env import mp_context
+        from conclab import mp_context
 
         pool = ProcessPoolExecutor(2, mp_context=mp_context(method))
     with pool:

@@ -1,11 +1,11 @@
-"""conclab._kernel: ipykernel's shutdown no longer waits on multiprocessing's
+"""conclab.core.kernel: ipykernel's shutdown no longer waits on multiprocessing's
 helpers. The real kernels are checked by tests/test_harness.py."""
 
 from __future__ import annotations
 
 import psutil
 
-from conclab import _kernel
+from conclab.core import kernel as _kernel
 
 
 class FakeChild:

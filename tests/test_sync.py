@@ -14,7 +14,8 @@ import threading
 import pytest
 
 import conclab as lab
-from conclab import sync
+from conclab.core import waitgroup as core_waitgroup
+from conclab.exercises import waitgroups as exercises_waitgroups
 
 LONG = 10.0  # an upper bound that is never reached when the code is right
 
@@ -554,7 +555,7 @@ def test_notes_file_search_leaves_t_none(tree):
     lab.notes_file_search(str(tree.root), lab.TARGET, wg, matches, mutex)
     wg.wait(timeout=LONG)
     assert wg.wait_count == 0
-    assert sync._relative(matches, str(tree.root)) == tree.expected
+    assert core_waitgroup._relative(matches, str(tree.root)) == tree.expected
 
 
 def test_search_rows_and_plots():
@@ -596,7 +597,7 @@ def test_check_count_files(tree, capsys):
 
 
 def test_check_go_quiz(capsys):
-    assert lab.check_go_quiz(dict(sync._GO_QUIZ))
+    assert lab.check_go_quiz(dict(exercises_waitgroups._GO_QUIZ))
     assert not lab.check_go_quiz({})
     with pytest.raises(TypeError):
         lab.check_go_quiz([])

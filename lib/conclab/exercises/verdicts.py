@@ -2,9 +2,9 @@
 
 Every notebook's exercises end in a call to a checker that prints
 ``✅ Correct: …`` or ``❌ Not yet: …`` followed by a hint. The checkers of a
-topic live beside the code of that topic (``conclab.races``,
-``conclab.ipc`` …) and all print through :func:`verdict`, so they look the
-same everywhere. Introduced in ``00_start_here.ipynb``.
+topic live in ``conclab.exercises.<topic>`` and all print through
+:func:`verdict`, so they look the same everywhere. Introduced in
+``00_start_here.ipynb``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["Verdict", "check_answers", "verdict"]
+__all__: list[str] = ["Verdict", "check_answers", "verdict"]
 
 
 class Verdict(int):
