@@ -380,35 +380,6 @@ def test_check_counter_update_merge_and_errors(urls) -> None:
         lab.check_counter(broken, urls, expected_table())
 
 
-def test_check_waits_for_all(capsys) -> None:
-    def no_join(tasks):
-        for task in tasks:
-            threading.Thread(target=task).start()
-
-    def joins(tasks):
-        threads = [threading.Thread(target=task) for task in tasks]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-
-    def one_by_one(tasks):
-        for task in tasks:
-            t = threading.Thread(target=task)
-            t.start()
-            t.join()
-
-    assert lab.check_waits_for_all(no_join, tasks=3, task_seconds=0.1) == False  # noqa: E712
-    assert "still running" in capsys.readouterr().out
-    assert lab.check_waits_for_all(joins, tasks=3, task_seconds=0.05) == True  # noqa: E712
-    # serial joining: tiny tasks stay within the slack...
-    assert lab.check_waits_for_all(one_by_one, tasks=2, task_seconds=0.01) == True  # noqa: E712
-    # ...but 4 tasks of 0.2 s one after the other take 0.8 s instead of 0.2 s
-    assert lab.check_waits_for_all(one_by_one, tasks=4, task_seconds=0.2) == False  # noqa: E712
-    assert "before starting the next" in capsys.readouterr().out
-    assert threading.active_count() < 10
-
-
 def test_race_sweep_sizes() -> None:
     rows = lab.race_sweep(2, 20_000, steps=(1_000, 50_000))
     assert [(r.iterations, r.use_lock) for r in rows] == [

@@ -64,7 +64,7 @@ _EXPORTS: dict[str, str] = {
     "ui.speedup": "SpeedupPanel speedup_panel",
     "exercises.conditions": "check_gate check_safe_account",
     "exercises.ipc": "check_letter_counts check_sendable check_shared_squares check_split",
-    "exercises.join": "check_search check_waits_for_all",
+    "exercises.join": "check_search check_top_level_search check_waits_for_all",
     "exercises.processes": "check_gil_answers check_start_method_answers check_visibility_answers",
     "exercises.races": "check_counter check_letter_table check_lost_updates check_withdraw",
     "exercises.verdicts": "Verdict check_answers verdict",
