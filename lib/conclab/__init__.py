@@ -37,3 +37,9 @@ from .widgets import *
 from .workloads import *
 
 __version__ = "0.1.0"
+from .core.deadlocks import *  # nb10
+from .core.semaphores import *  # nb10
+from .exercises.deadlocks import *  # nb10
+from .exercises.primitives import *  # nb10
+from .ui.semaphores import *  # nb10
+from .viz.semaphores import *  # nb10
