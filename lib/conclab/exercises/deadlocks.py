@@ -138,12 +138,13 @@ def _run(calls: list[tuple[Any, ...]], transfer: Transfer, limit: float) -> list
 
 
 def _problems(accounts: list[_WatchedAccount]) -> list[str]:
+    """Every problem once; a write without the account's own lock first."""
     seen: list[str] = []
     for account in accounts:
         for problem in account.problems:
             if problem not in seen:
                 seen.append(problem)
-    return seen
+    return sorted(seen, key=lambda problem: "without holding" not in problem)
 
 
 def check_transfer(transfer: Transfer | None) -> Verdict:
