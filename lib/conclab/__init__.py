@@ -37,3 +37,8 @@ from .widgets import *
 from .workloads import *
 
 __version__ = "0.1.0"
+
+from .core.pools import *  # nb09
+from .exercises.pools import *  # nb09
+from .ui.pools import *  # nb09
+from .viz.pools import *  # nb09
