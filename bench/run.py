@@ -7,7 +7,7 @@
     python bench/run.py --render            # rewrite results.md from results.json
 
 It measures, side by side in one run, each figure as a ratio or against its
-own limit (issue 9): notebook execution times, the whole test command, the
+own limit (the targets below): notebook execution times, the whole test command, the
 CPU-bound process and thread speedups, the I/O-bound thread speedup up to 32
 threads against the local corpus server, GIL-releasing C work with big and
 small buffers, lock granularity in the letter counter, the start + join cost
@@ -60,7 +60,7 @@ TITLES = {
     "tests": "The whole test command (tools/test_all.py)",
 }
 
-# Targets of issue 9, each against its own limit.
+# The course's speed targets, each against its own limit.
 NOTEBOOK_LIMIT_S = 20.0
 TEST_COMMAND_LIMIT_S = 600.0
 PROCESS_EFFICIENCY = 0.9  # process speedup >= 0.9 × min(workers, usable cores)
@@ -152,7 +152,7 @@ def measurement(
 ) -> dict[str, Any]:
     """One row of the table: a summary of ``samples`` and its verdict.
 
-    ``op``/``limit`` is a target of issue 9 (pass/miss); ``expect`` an
+    ``op``/``limit`` is one of the targets (pass/miss); ``expect`` an
     informative range the course's claims predict (as expected or not).
     """
     stats = summarize(samples)
@@ -270,7 +270,7 @@ TARGETS = (
 
 
 def target_summary(rows: Sequence[dict[str, Any]]) -> str:
-    """One line per target of issue 9: how many of its rows passed, the worst."""
+    """One line per target: how many of its rows passed, the worst."""
     lines = ["| target | result | worst case |", "| --- | --- | --- |"]
     for section, text in TARGETS:
         judged = [
@@ -608,7 +608,7 @@ def section_cpu(cfg: Config, cores: int) -> list[dict[str, Any]]:
             for m in ("fork", "forkserver", "spawn")
             if m != default and m in multiprocessing_methods()
         ]
-    if gil_enabled():  # FACTS.md: 0.63–1.04× on 2 cores
+    if gil_enabled():  # reference measurements: 0.63–1.04× on 2 cores
         thread_target, thread_expect = "info: ≈ 1 with the GIL (0.6–1.15)", (0.6, 1.15)
     else:
         thread_target, thread_expect = "info: > 1 without the GIL", (1.15, 99.0)
@@ -829,7 +829,7 @@ def section_c(cfg: Config, cores: int) -> list[dict[str, Any]]:
         for _ in range(cfg.k):
             seq.append(wall_of(run(task, inputs, mode="sequential")))
             thr.append(wall_of(run(task, inputs, mode="threads", workers=2)))
-        if "big" in label:  # FACTS.md: 1.8–2.0× with 2 threads on 2 cores
+        if "big" in label:  # reference measurements: 1.8–2.0× with 2 threads, 2 cores
             target = f"info: ≥ {0.75 * ideal:.1f} (ideal {ideal})"
             expect = (0.75 * ideal, 99.0)
         else:  # pieces < 2048 bytes: hashlib keeps the GIL

@@ -12,10 +12,14 @@ import multiprocessing
 import os
 import platform
 import sys
-from importlib import metadata
-from multiprocessing.context import BaseContext
+from typing import TYPE_CHECKING, cast
 
 from .validate import check_choice
+
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
+
+    Context = ForkContext | ForkServerContext | SpawnContext
 
 __all__: list[str] = [
     "START_METHOD_ENV",
@@ -58,13 +62,13 @@ def start_method(method: str | None = None) -> str:
     return available[0]
 
 
-def mp_context(method: str | None = None) -> BaseContext:
+def mp_context(method: str | None = None) -> Context:
     """A :mod:`multiprocessing` context for :func:`start_method` ``(method)``.
 
     Use ``ctx.Process``, ``ctx.Queue``, ``ctx.Pool`` … from it instead of
     ``set_start_method``, which may be called only once per process.
     """
-    return multiprocessing.get_context(start_method(method))
+    return cast("Context", multiprocessing.get_context(start_method(method)))
 
 
 def gil_enabled() -> bool:
@@ -98,6 +102,8 @@ def in_colab() -> bool:
 
 
 def _version(package: str) -> str:
+    from importlib import metadata  # here: it costs every worker ~10 ms
+
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:

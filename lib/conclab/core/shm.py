@@ -171,8 +171,8 @@ def _install_segment_log() -> None:
             _REGISTERED.pop(name, None)
         unregister(name, rtype)
 
-    resource_tracker.register = logged_register
-    resource_tracker.unregister = logged_unregister
+    resource_tracker.register = logged_register  # type: ignore[assignment]
+    resource_tracker.unregister = logged_unregister  # type: ignore[assignment]
     resource_tracker._conclab_segment_log = True  # type: ignore[attr-defined]
 
 
