@@ -58,7 +58,7 @@ def expected_table() -> dict[str, int]:
 # -- letter counter ---------------------------------------------------------
 
 
-def test_letter_table_counts_26_letters_case_insensitive() -> None:
+def test_count_letters_counts_26_letters_case_insensitive() -> None:
     table = lab.count_letters("Aa b! Zz é")
     assert list(table) == list(lab.LETTERS)
     assert table["a"] == 2 and table["b"] == 1 and table["z"] == 2
@@ -66,12 +66,12 @@ def test_letter_table_counts_26_letters_case_insensitive() -> None:
     assert sorted(lab.NOTES_LETTERS) == sorted(lab.LETTERS)
 
 
-def test_letter_table_rejects_bytes() -> None:
+def test_count_letters_rejects_bytes() -> None:
     with pytest.raises(TypeError, match="text"):
         lab.count_letters(b"abc")  # type: ignore[arg-type]
 
 
-def test_read_document_decodes_and_notes_way_overcounts_n(urls) -> None:
+def test_fetch_text_decodes_and_notes_way_overcounts_n(urls) -> None:
     url = urls[0]
     right = lab.fetch_text(url)
     wrong = lab.fetch_text(url, decode=False)
@@ -90,7 +90,7 @@ def test_str_of_bytes_mangles_non_ascii(urls) -> None:
     assert wrong["x"] > right["x"]  # \xc3\xa9 ... escapes add x's
 
 
-def test_read_document_validates_url() -> None:
+def test_fetch_text_validates_url() -> None:
     with pytest.raises(ValueError, match="url"):
         lab.fetch_text("ftp://example.org/x")
     with pytest.raises(ValueError, match="timeout"):
@@ -372,34 +372,6 @@ def test_check_counter_update_merge_and_errors(urls) -> None:
 
     with pytest.raises(ValueError, match="student bug"):
         lab.check_counter(broken, urls, expected_table())
-
-
-def test_check_waits_for_all(capsys) -> None:
-    def no_join(tasks):
-        for task in tasks:
-            threading.Thread(target=task).start()
-
-    def joins(tasks):
-        threads = [threading.Thread(target=task) for task in tasks]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-
-    def one_by_one(tasks):
-        for task in tasks:
-            t = threading.Thread(target=task)
-            t.start()
-            t.join()
-
-    assert lab.check_waits_for_all(no_join, tasks=3, task_seconds=0.1) == False  # noqa: E712
-    assert "still running" in capsys.readouterr().out
-    assert lab.check_waits_for_all(joins, tasks=3, task_seconds=0.05) == True  # noqa: E712
-    # serial joining: tiny tasks stay within the slack...
-    assert lab.check_waits_for_all(one_by_one, tasks=2, task_seconds=0.01) == True  # noqa: E712
-    # ...but 4 tasks of 0.2 s one after the other take 0.8 s instead of 0.2 s
-    assert lab.check_waits_for_all(one_by_one, tasks=4, task_seconds=0.2) == False  # noqa: E712
-    assert "before starting the next" in capsys.readouterr().out
 
 
 def test_race_sweep_sizes() -> None:

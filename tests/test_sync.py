@@ -325,14 +325,16 @@ def test_stolen_wakeup_is_deterministic():
     for _ in range(20):
         assert lab.stolen_wakeup(IfAccount, timeout=0.2)["balance"] == -20
     r = lab.stolen_wakeup(timeout=0.05)
+    waited = r.pop("timed_out_after")
     assert r == {"balance": 0, "spent": 1, "timed_out": 1, "finished": True}
+    assert len(waited) == 1 and waited[0] >= 0.05  # the loser waited it out
 
 
 def test_check_safe_account(capsys):
     assert lab.check_safe_account(lab.ConditionAccount)
     assert not lab.check_safe_account(IfAccount)
     out = capsys.readouterr().out
-    assert "✅" in out and "❌ Not yet: the balance ended at -20" in out
+    assert "✅" in out and "❌ Not yet: both spenders took the money" in out
 
 
 # ------------------------------------------------------------ lost wake-up

@@ -256,7 +256,8 @@ def stolen_wakeup(
     free inside ``wait`` — then ``deposit`` calls ``notify_all``: both wake,
     only one may spend. With an ``if`` around ``wait`` both spend and the
     balance goes to −``amount``. Returns ``{"balance", "spent", "timed_out",
-    "finished"}``. Introduced in ``07_condition_variables.ipynb``.
+    "finished", "timed_out_after"}`` (the seconds each spender that got
+    ``False`` had waited). Introduced in ``07_condition_variables.ipynb``.
     """
     account_class = account_class or ConditionAccount
     check_callable("account_class", account_class)
@@ -275,9 +276,12 @@ def stolen_wakeup(
         return real_wait(t)
 
     results: list[Any] = ["not finished", "not finished"]
+    seconds: list[float] = [0.0, 0.0]
 
     def spender(i: int) -> None:
+        start = time.perf_counter()
         results[i] = account.withdraw(amount, timeout)
+        seconds[i] = time.perf_counter() - start
 
     threads = [
         threading.Thread(target=spender, args=(i,), name=f"spender-{i}", daemon=True)
@@ -300,6 +304,9 @@ def stolen_wakeup(
         "spent": sum(r is not False and r != "not finished" for r in results),
         "timed_out": sum(r is False for r in results),
         "finished": parked and not any(t.is_alive() for t in threads),
+        "timed_out_after": [
+            t for r, t in zip(results, seconds, strict=True) if r is False
+        ],
     }
 
 

@@ -14,6 +14,7 @@ import platform
 import sys
 from typing import TYPE_CHECKING, cast
 
+from .kernel import let_kernel_exit_promptly
 from .validate import check_choice
 
 if TYPE_CHECKING:
@@ -67,8 +68,14 @@ def mp_context(method: str | None = None) -> Context:
 
     Use ``ctx.Process``, ``ctx.Queue``, ``ctx.Pool`` … from it instead of
     ``set_start_method``, which may be called only once per process.
+
+    In a Jupyter kernel it also makes the kernel's shutdown leave
+    multiprocessing's helper processes to end by themselves, so that the
+    kernel exits at once and cleans up (see :mod:`conclab.core.kernel`).
     """
-    return cast("Context", multiprocessing.get_context(start_method(method)))
+    context = multiprocessing.get_context(start_method(method))
+    let_kernel_exit_promptly()
+    return cast("Context", context)
 
 
 def gil_enabled() -> bool:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from typing import Any, cast
 
 from ..core.letters import LETTERS, check_urls, count_letters_threads, table_difference
 from ..core.races import Account, RaceResult
 from ..core.validate import check_callable, check_number
 from ..core.waiting import join_all
+from .probes import WatchedLock
 from .verdicts import Verdict, verdict
 
 __all__: list[str] = [
@@ -25,56 +26,45 @@ __all__: list[str] = [
 ]
 
 
-class _WatchedLock:
-    """A lock that counts its acquisitions and knows which thread holds it."""
+class _WatchedTable(MutableMapping[str, int]):
+    """The shared table: counts writes, and writes made without the lock.
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.owner: int | None = None
-        self.acquisitions = 0
+    Not a dict subclass: ``dict.update(table, …)`` and ``table |= …`` would
+    write a dict's storage directly, past :meth:`__setitem__`. Here every
+    write, whichever way it is spelled, comes through :meth:`__setitem__`,
+    and ``dict``'s own methods refuse the table."""
 
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        got = self._lock.acquire(blocking, timeout)
-        if got:
-            self.owner = threading.get_ident()
-            self.acquisitions += 1
-        return got
-
-    def release(self) -> None:
-        self.owner = None
-        self._lock.release()
-
-    def locked(self) -> bool:
-        return self._lock.locked()
-
-    def held_by_me(self) -> bool:
-        return self.owner == threading.get_ident()
-
-    def __enter__(self) -> bool:
-        return self.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
-class _WatchedTable(dict):
-    """The shared table: counts writes, and writes made without the lock."""
-
-    def __init__(self, lock: _WatchedLock) -> None:
-        super().__init__(dict.fromkeys(LETTERS, 0))
+    def __init__(self, lock: WatchedLock) -> None:
+        self._data = dict.fromkeys(LETTERS, 0)
         self.lock = lock
         self.writes = 0
         self.unlocked_writes = 0
+
+    def __getitem__(self, key: str) -> int:
+        return self._data[key]
 
     def __setitem__(self, key: str, value: int) -> None:
         self.writes += 1
         if not self.lock.held_by_me():
             self.unlocked_writes += 1
-        super().__setitem__(key, value)
+        self._data[key] = value
 
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        for key, value in dict(*args, **kwargs).items():
-            self[key] = value
+    def __delitem__(self, key: str) -> None:
+        self[key] = 0  # a deletion is a write too; keep every letter
+        del self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._data))
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __ior__(self, other: Any) -> _WatchedTable:
+        self.update(other)
+        return self
+
+    def __repr__(self) -> str:
+        return repr(self._data)
 
 
 def check_counter(
@@ -92,9 +82,10 @@ def check_counter(
     """
     check_callable("worker", worker)
     urls = check_urls(urls)
-    lock = _WatchedLock()
+    lock = WatchedLock()
     table = _WatchedTable(lock)
-    count_letters_threads(urls, worker, table=table, lock=lock)
+    # the counters only index the table: a watching mapping stands in for the dict
+    count_letters_threads(urls, worker, table=cast("dict[str, int]", table), lock=lock)
     docs = len(urls)
     problems = []
     diff = table_difference(dict(table), expected)

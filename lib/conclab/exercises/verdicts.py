@@ -50,33 +50,40 @@ def check_answers(
     *,
     name: str = "answers",
 ) -> Verdict:
-    """Compare a dict of answers with the expected one, item by item.
+    """Compare a dict of answers with the expected one.
 
-    Prints one line per wrong item (with its explanation when given), one
-    per item still ``None`` or missing (without it: the stored notebook runs
-    exercises with ``None`` placeholders, and the explanation would give the
-    answer away), and a final verdict. Raises ``TypeError`` when ``answers`` is not a
-    mapping, so a student who passes a list learns that at once.
+    While any answer is wrong it says only how many are right, never which
+    ones or why: with yes/no questions, naming the wrong answer (or
+    explaining it) hands over the right one, and a few tries would solve the
+    quiz without thinking. Items still ``None`` are listed as not answered
+    yet. Once all are right, it prints the explanations as a recap. Raises
+    ``TypeError`` when ``answers`` is not a mapping, so a student who passes a
+    list learns that at once.
     """
     if not isinstance(answers, Mapping):
         raise TypeError(f"{name} must be a dict, got {type(answers).__name__}")
     explanations = dict(explanations or {})
-    wrong = []
-    for key, want in expected.items():
-        got = answers.get(key)
-        if got is None:  # a placeholder: explaining it would give the answer away
-            wrong.append(key)
-            print(f"   {key!r}: not answered yet")
-        elif got != want:
-            wrong.append(key)
-            why = f" — {explanations[key]}" if key in explanations else ""
-            print(f"   {key!r}: you said {got!r}{why}")
+    unanswered = [key for key in expected if answers.get(key) is None]
+    right = sum(
+        answers.get(key) is not None and answers.get(key) == want
+        for key, want in expected.items()
+    )
     extra = [key for key in answers if key not in expected]
     for key in extra:
         print(f"   {key!r} is not one of the questions")
-    right = len(expected) - len(wrong)
+    if unanswered:
+        listed = ", ".join(repr(key) for key in unanswered)
+        print(f"   not answered yet: {listed}")
+    ok = right == len(expected) and not extra
+    if ok:
+        for key, why in explanations.items():
+            print(f"   {key!r}: {why}")
+    wrong = len(expected) - right - len(unanswered)
     return verdict(
-        not wrong and not extra,
+        ok,
         f"all {len(expected)} right.",
-        f"{right} of {len(expected)} right; look again at the ones above.",
+        f"{right} of {len(expected)} right"
+        + (f", {wrong} wrong" if wrong else "")
+        + (f", {len(unanswered)} not answered yet" if unanswered else "")
+        + ". Which ones are wrong is for you to find: think again, not try again.",
     )

@@ -3,30 +3,75 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..core.validate import check_callable
+from ..core.waitgroup import WaitGroup
+from .probes import thread_starts, watching_threading
 from .verdicts import Verdict, check_answers, verdict
 
 __all__: list[str] = ["check_count_files", "check_go_quiz"]
 
 
 def check_count_files(count_files: Callable[[str], int], root: Any) -> Verdict:
-    """08 exercise: ``count_files(root)`` must count every regular file."""
+    """08 exercise: ``count_files(root)`` counts every regular file, with one
+    task per directory, started with the WaitGroup, and every update of the
+    shared total made under a lock the function created.
+
+    The checker runs a copy of ``count_files`` whose ``threading.Lock`` makes
+    locks that count their acquisitions (:mod:`conclab.exercises.probes`), and
+    counts the threads the call starts and the tasks the WaitGroup counts."""
     check_callable("count_files", count_files)
     root = os.fspath(root)
+    folders = sum(1 for _ in os.walk(root))
     truth = sum(len(files) for _, _, files in os.walk(root))
+    watched, locks = watching_threading(count_files)
     try:
-        got = count_files(root)
+        with thread_starts() as started, _waitgroup_tasks() as tasks:
+            got = watched(root)
     except Exception as exc:
         return verdict(False, "", f"count_files raised {type(exc).__name__}: {exc}")
+    problems = []
+    if got != truth:
+        problems.append(f"you counted {got!r} files, os.walk finds {truth}")
+    if len(started) < folders or len(tasks) < folders:
+        problems.append(
+            f"{folders} directories, but {len(tasks)} WaitGroup task(s) and "
+            f"{len(started)} thread(s): one task per directory"
+        )
+    if locks.acquisitions < folders:
+        problems.append(
+            f"the lock you made was taken {locks.acquisitions} time(s) for "
+            f"{folders} directories: every task updates the shared total, so "
+            "every update needs it"
+        )
     return verdict(
-        got == truth,
-        f"{got} files, the same as os.walk finds.",
-        f"you counted {got!r}, os.walk finds {truth}. Count under a lock, "
-        "start one wg.go per directory and wg.wait(timeout) before returning.",
+        not problems,
+        f"{got} files, the same as os.walk finds: {folders} tasks, each adding "
+        "its count under the lock.",
+        "; ".join(problems) + ".",
     )
+
+
+@contextmanager
+def _waitgroup_tasks() -> Iterator[list[int]]:
+    """The tasks added to any WaitGroup (``add(n)`` with n > 0, ``go``) while
+    inside the block: one entry per task."""
+    added: list[int] = []
+    original = WaitGroup.add
+
+    def add(self: WaitGroup, n: int = 1) -> None:
+        if isinstance(n, int) and n > 0:
+            added.extend([n] * n)
+        original(self, n)
+
+    WaitGroup.add = add  # type: ignore[method-assign]
+    try:
+        yield added
+    finally:
+        WaitGroup.add = original  # type: ignore[method-assign]
 
 
 _GO_QUIZ = {
