@@ -25,7 +25,6 @@ from .workloads import fetch_text
 __all__: list[str] = [
     "LETTERS",
     "LETTER_COUNTERS",
-    "NOTES_LETTERS",
     "count_letters",
     "count_letters_threads",
     "count_share",
@@ -44,9 +43,6 @@ __all__: list[str] = [
 
 #: The 26 letters the counters count, in alphabetical order.
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-#: The notes' alphabet: the same 26 letters, in the order the notes typed them.
-NOTES_LETTERS = "abcdefghijklmnopqrstuvxzwy"
 
 
 def count_letters(text: str) -> dict[str, int]:
