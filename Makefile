@@ -31,12 +31,12 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser
 
 lint: $(STAMP)
-	$(BIN)/ruff check lib tests tools notebooks bench
-	$(BIN)/ruff format --check lib tests tools notebooks bench
+	$(BIN)/ruff check lib tests tools notebooks bench conftest.py
+	$(BIN)/ruff format --check lib tests tools notebooks bench conftest.py
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix lib tests tools notebooks bench
-	$(BIN)/ruff format lib tests tools notebooks bench
+	$(BIN)/ruff check --fix lib tests tools notebooks bench conftest.py
+	$(BIN)/ruff format lib tests tools notebooks bench conftest.py
 
 # Re-stamp badges, setup cells and navigation; re-execute notebooks in place.
 #   make execute NB=notebooks/05_race_conditions.ipynb

@@ -277,37 +277,10 @@ def test_latency_overlaps_across_concurrent_requests(n):
     assert (t2 - t1) < (t1 - t0) / 2.5
 
 
-# -------------------------------------------------------------- fetch_rfcs
-
-
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def test_fetch_rfcs_falls_back_offline(capsys):
-    base = f"http://127.0.0.1:{_closed_port()}/rfc/"
-    docs = lab.fetch_rfcs(range(1000, 1003), timeout=2, base_url=base)
-    assert docs == lab.documents(range(1000, 1003))
-    out = capsys.readouterr().out
-    assert out.startswith("offline: using the built-in corpus instead")
-    assert out.count("\n") == 1
-
-
-def test_fetch_rfcs_online_path_uses_the_given_base_url(capsys):
-    # A local server stands in for the RFC editor: no test touches the internet.
-    with lab.serve_corpus() as server:
-        docs = lab.fetch_rfcs([1000, 1001], base_url=server.base_url + "/rfc")
-    assert docs == {1000: lab.document(1000), 1001: lab.document(1001)}
-    assert capsys.readouterr().out == ""
-
-
-def test_fetch_rfcs_validation():
-    with pytest.raises(ValueError, match="base_url"):
-        lab.fetch_rfcs(base_url="ftp://x")
-    with pytest.raises(ValueError, match="timeout"):
-        lab.fetch_rfcs(timeout=0)
 
 
 def test_module_has_no_server_at_import():

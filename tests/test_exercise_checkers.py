@@ -435,29 +435,29 @@ def test_gate_rejects(capsys, wrong, says):
 def corpus():
     with lab.serve_corpus() as server:
         urls = server.urls()[:4]
-        expected = lab.letter_table("".join(lab.read_document(url) for url in urls))
+        expected = lab.count_letters("".join(lab.fetch_text(url) for url in urls))
         yield urls, expected
 
 
 def merge_with_dict_update(url, table, lock, decode=True):
-    local = lab.letter_table(lab.read_document(url, decode=decode))
+    local = lab.count_letters(lab.fetch_text(url, decode=decode))
     dict.update(table, {k: table[k] + v for k, v in local.items()})
 
 
 def merge_with_ior(url, table, lock, decode=True):
-    local = lab.letter_table(lab.read_document(url, decode=decode))
+    local = lab.count_letters(lab.fetch_text(url, decode=decode))
     table |= {k: table[k] + v for k, v in local.items()}
 
 
 def merge_locked(url, table, lock, decode=True):
-    local = lab.letter_table(lab.read_document(url, decode=decode))
+    local = lab.count_letters(lab.fetch_text(url, decode=decode))
     with lock:
         for k, v in local.items():
             table[k] += v
 
 
 def merge_ior_locked(url, table, lock, decode=True):
-    local = lab.letter_table(lab.read_document(url, decode=decode))
+    local = lab.count_letters(lab.fetch_text(url, decode=decode))
     with lock:
         table |= {k: table[k] + v for k, v in local.items()}
 

@@ -83,7 +83,13 @@ def test_every_search_finds_exactly_the_expected(tree, name) -> None:
     result = lab.SEARCHES[name](tree.root)
     assert isinstance(result, lab.SearchResult)
     matches, threads = result  # a (matches, threads) tuple
-    assert threads >= 0
+    expected_threads = {
+        "thread per directory": range(tree.directories, tree.directories + 1),
+        "pool of 4 threads": range(1, 5),
+        "os.walk": range(0, 1),
+        "os.scandir": range(0, 1),
+    }
+    assert threads in expected_threads[name]
     assert matches == tree.expected
     assert all(not os.path.isabs(m) and "\\" not in m for m in matches)
 

@@ -116,3 +116,23 @@ def test_a_kernel_that_cannot_exit_in_time_fails(tmp_path):
     assert result.returncode != 0
     assert "did not exit within the grace time" in result.stdout
     assert "pymp-" in result.stdout
+
+
+def test_nbval_still_has_the_method_the_graceful_plugin_replaces():
+    """tools/nbval_graceful.py replaces nbval's RunningKernel.stop (nbval is
+    pinned in pyproject.toml): a new nbval that renames or reshapes it must
+    fail here, not leave semaphores in /dev/shm unnoticed."""
+    import importlib.metadata
+    import inspect
+
+    from nbval.kernel import RunningKernel
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pins = dev["project"]["optional-dependencies"]["dev"]
+    assert f"nbval=={importlib.metadata.version('nbval')}" in pins
+    stop = inspect.getsource(RunningKernel.stop)
+    assert "shutdown_kernel(now=True)" in stop, "nbval's stop changed: read it again"
+    plugin = (ROOT / "tools" / "nbval_graceful.py").read_text(encoding="utf-8")
+    assert "nbval_kernel.RunningKernel.stop = stop" in plugin

@@ -38,16 +38,6 @@ def method(request, monkeypatch):
     return request.param
 
 
-@pytest.fixture(autouse=True)
-def nothing_left_behind():
-    """No child process and no segment created by this test survives it."""
-    watch = lab.watch_shared_memory()
-    yield
-    stray = lab.leftover_children()
-    assert not stray, f"child processes left behind: {stray}"
-    assert not watch.leaked(), f"segments left behind: {watch.leaked()}"
-
-
 # -- messages ---------------------------------------------------------------
 
 
@@ -87,18 +77,6 @@ def test_queue_producers(method, kind):
     # Each producer's items arrive in the order it put them.
     for w in (0, 1):
         assert [i for (ww, i, _) in items if ww == w] == list(range(5))
-
-
-def test_join_before_drain(method):
-    report = lab.join_before_drain(nbytes=1 << 20, wait=0.2)
-    assert report == {"alive_after_join": True, "received": 1 << 20, "exitcode": 0}
-
-
-def test_join_before_drain_small_message_is_fine(method):
-    # A message that fits in the pipe buffer is flushed without a reader.
-    report = lab.join_before_drain(nbytes=100, wait=5.0)
-    assert report["alive_after_join"] is False
-    assert report["exitcode"] == 0
 
 
 def test_try_pickle_reports_the_error():

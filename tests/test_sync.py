@@ -325,9 +325,9 @@ def test_stolen_wakeup_is_deterministic():
     for _ in range(20):
         assert lab.stolen_wakeup(IfAccount, timeout=0.2)["balance"] == -20
     r = lab.stolen_wakeup(timeout=0.05)
-    waited = r.pop("timed_out_after")
-    assert r == {"balance": 0, "spent": 1, "timed_out": 1, "finished": True}
-    assert len(waited) == 1 and waited[0] >= 0.05  # the loser waited it out
+    # the loser waited its timeout out
+    expected = {"balance": 0, "spent": 1, "timed_out": 1, "finished": True}
+    assert r == {**expected, "gave_up_early": 0}
 
 
 def test_check_safe_account(capsys):
@@ -338,14 +338,6 @@ def test_check_safe_account(capsys):
 
 
 # ------------------------------------------------------------ lost wake-up
-
-
-def test_missed_notify_times_out_and_fix_does_not():
-    lost = lab.missed_notify(fixed=False, timeout=0.05)
-    assert lost["woken"] is False
-    fixed = lab.missed_notify(fixed=True, timeout=LONG)
-    assert fixed["woken"] is True
-    assert fixed["seconds"] < LONG / 2
 
 
 def test_one_condition_stall_notify_wakes_the_wrong_thread():

@@ -14,7 +14,7 @@ From it this script writes, and re-writes on every run:
   between ``<!-- bench:start -->`` and ``<!-- bench:end -->``.
 
 Each stamped cell carries a marker, so the script finds its own cells again
-and never touches anything else. tests/test_stamp.py fails when a stamp is
+and never touches anything else. tests/test_hygiene.py fails when a stamp is
 out of date.
 """
 
@@ -26,6 +26,11 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: pip's copy of the same parser (tomli)
+    from pip._vendor import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -41,12 +46,12 @@ COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 def repository_url() -> str:
     """The ``Repository`` entry of ``[project.urls]`` in pyproject.toml."""
-    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    section = re.search(r"^\[project\.urls\]\s*$(.*?)(?=^\[|\Z)", text, re.M | re.S)
-    found = section and re.search(r'^Repository\s*=\s*"([^"]+)"', section[1], re.M)
-    if not found:
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        project = tomllib.load(file).get("project", {})
+    url = project.get("urls", {}).get("Repository")
+    if not url:
         raise SystemExit("pyproject.toml has no Repository entry in [project.urls]")
-    return found[1].rstrip("/")
+    return url.rstrip("/")
 
 
 def colab_url(repo: str, name: str) -> str:

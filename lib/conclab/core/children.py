@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,10 +83,11 @@ def get_from_children(
                     ) from None
 
 
-def leftover_children() -> list[str]:
+def leftover_children(ignore: Iterable[int] = ()) -> list[str]:
     """Names of this process's live child processes, except the helpers
     multiprocessing keeps on purpose (the forkserver and the resource
-    tracker). An empty list means every demo cleaned up after itself.
+    tracker) and the pids in ``ignore`` (children that were there before).
+    An empty list means every demo cleaned up after itself.
     """
     import psutil
 
@@ -96,7 +97,8 @@ def leftover_children() -> list[str]:
         except psutil.Error:
             return False
 
-    left = []
+    old = set(ignore)
+    left: list[str] = []
     for child in psutil.Process().children():
         try:
             cmdline = " ".join(child.cmdline())
@@ -107,7 +109,7 @@ def leftover_children() -> list[str]:
             continue
         # The forkserver stays on purpose; the processes it forked must not.
         suspects = below if "forkserver" in cmdline else [child, *below]
-        left.extend(p.name() for p in suspects if alive(p))
+        left.extend(p.name() for p in suspects if p.pid not in old and alive(p))
     return left
 
 

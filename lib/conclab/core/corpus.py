@@ -29,6 +29,13 @@ __all__: list[str] = ["DOCUMENT_NUMBERS", "document", "documents"]
 #: The documents of the course, numbered like the RFCs the notes fetched.
 DOCUMENT_NUMBERS = tuple(range(1000, 1020))
 
+
+def document_path(number: int) -> str:
+    """Where a server keeps document ``number``: ``/rfc/rfc1000.txt``, the
+    layout of the RFC editor the notes fetched from (written only here)."""
+    return f"/rfc/rfc{number}.txt"
+
+
 # Common English words, most frequent first (weights fall off like 1/rank).
 _WORD_TEXT = """
 the of and to a in is that for it as was with be by on not he this are or his

@@ -12,11 +12,15 @@ import multiprocessing
 import os
 import platform
 import sys
-from importlib import metadata
-from multiprocessing.context import BaseContext
+from typing import TYPE_CHECKING, cast
 
 from .kernel import let_kernel_exit_promptly
 from .validate import check_choice
+
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
+
+    Context = ForkContext | ForkServerContext | SpawnContext
 
 __all__: list[str] = [
     "START_METHOD_ENV",
@@ -59,7 +63,7 @@ def start_method(method: str | None = None) -> str:
     return available[0]
 
 
-def mp_context(method: str | None = None) -> BaseContext:
+def mp_context(method: str | None = None) -> Context:
     """A :mod:`multiprocessing` context for :func:`start_method` ``(method)``.
 
     Use ``ctx.Process``, ``ctx.Queue``, ``ctx.Pool`` … from it instead of
@@ -71,7 +75,7 @@ def mp_context(method: str | None = None) -> BaseContext:
     """
     context = multiprocessing.get_context(start_method(method))
     let_kernel_exit_promptly()
-    return context
+    return cast("Context", context)
 
 
 def gil_enabled() -> bool:
@@ -105,6 +109,8 @@ def in_colab() -> bool:
 
 
 def _version(package: str) -> str:
+    from importlib import metadata  # here: it costs every worker ~10 ms
+
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:

@@ -39,6 +39,7 @@ __all__: list[str] = [
     "TARGET",
     "SearchResult",
     "Tree",
+    "list_folder",
     "make_tree",
     "search_pool",
     "search_scandir",
@@ -176,6 +177,7 @@ def _relative(path: str, root: str) -> str:
 
 
 def check_search_args(root: Any, filename: str, delay: float) -> str:
+    """Validate a search's arguments; return ``root`` as a str."""
     check_number("delay", delay, minimum=0.0, maximum=1.0)
     if not isinstance(root, (str, os.PathLike)):
         raise TypeError(f"root must be a path, got {type(root).__name__}")
@@ -184,6 +186,26 @@ def check_search_args(root: Any, filename: str, delay: float) -> str:
     if not isinstance(filename, str) or not filename:
         raise ValueError(f"filename must be a non-empty str, got {filename!r}")
     return os.fspath(root)
+
+
+def list_folder(
+    folder: str, filename: str, top: str, delay: float = 0.0
+) -> tuple[list[str], list[str]]:
+    """List one directory, after ``delay`` seconds of pretend slow disk.
+
+    Returns the matches (files named ``filename``, relative to ``top``) and
+    the sub-directories to search next (symlinks are not followed). Every
+    search of the course lists a directory with this one function.
+    """
+    _slow_disk(delay)
+    found, subdirs = [], []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name == filename and entry.is_file():
+                found.append(_relative(entry.path, top))
+            if entry.is_dir(follow_symlinks=False):
+                subdirs.append(entry.path)
+    return found, subdirs
 
 
 def search_thread_per_dir(
@@ -211,20 +233,15 @@ def search_thread_per_dir(
 
     def file_search(folder: str) -> None:
         try:
-            children = []
-            _slow_disk(delay)
-            with os.scandir(folder) as it:
-                entries = list(it)
-            for entry in entries:
-                if entry.name == filename and entry.is_file():
-                    with lock:
-                        matches.append(_relative(entry.path, top))
-                if entry.is_dir(follow_symlinks=False):
-                    t = threading.Thread(target=file_search, args=(entry.path,))
-                    with lock:
-                        created[0] += 1
-                    t.start()
-                    children.append(t)
+            found, subdirs = list_folder(folder, filename, top, delay)
+            children = [
+                threading.Thread(target=file_search, args=(d,)) for d in subdirs
+            ]
+            with lock:
+                matches.extend(found)
+                created[0] += len(children)
+            for t in children:
+                t.start()
             for t in children:
                 t.join()
         except BaseException as exc:
@@ -269,16 +286,7 @@ def search_pool(
     def scan(folder: str) -> tuple[list[str], list[str]]:
         with lock:
             used.add(threading.get_ident())
-        found, subdirs = [], []
-        _slow_disk(delay)
-        with os.scandir(folder) as it:
-            entries = list(it)
-        for entry in entries:
-            if entry.name == filename and entry.is_file():
-                found.append(_relative(entry.path, top))
-            if entry.is_dir(follow_symlinks=False):
-                subdirs.append(entry.path)
-        return found, subdirs
+        return list_folder(folder, filename, top, delay)
 
     matches: list[str] = []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="search") as pool:
@@ -322,13 +330,9 @@ def search_scandir(
     matches: list[str] = []
     stack = [top]
     while stack:
-        _slow_disk(delay)
-        with os.scandir(stack.pop()) as entries:
-            for entry in entries:
-                if entry.name == filename and entry.is_file():
-                    matches.append(_relative(entry.path, top))
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
+        found, subdirs = list_folder(stack.pop(), filename, top, delay)
+        matches.extend(found)
+        stack.extend(subdirs)
     return SearchResult(sorted(matches), 0)
 
 

@@ -13,14 +13,13 @@ import pickle
 import time
 from typing import Any
 
-from .children import JOIN_TIMEOUT, get_from_children, stop_process
+from .children import JOIN_TIMEOUT, stop_process
 from .env import mp_context
-from .validate import check_choice, check_int, check_number
+from .validate import check_choice, check_int
 
 __all__: list[str] = [
     "add_one",
     "add_one_to_item",
-    "join_before_drain",
     "lost_updates",
     "manager_add",
     "produce",
@@ -29,17 +28,6 @@ __all__: list[str] = [
     "square_server",
     "try_pickle",
 ]
-
-
-def _wait_event(event: Any, child: Any, timeout: float = JOIN_TIMEOUT) -> bool:
-    """``event.wait()`` that gives up early when ``child`` has died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if event.wait(0.05):
-            return True
-        if not child.is_alive():
-            return event.is_set()
-    return False
 
 
 def try_pickle(obj: Any, size: bool = True) -> str:
@@ -90,39 +78,6 @@ def put_big(queue: Any, nbytes: int, done: Any) -> None:
     """
     queue.put(b"x" * nbytes)
     done.set()
-
-
-def join_before_drain(
-    nbytes: int = 1 << 20, wait: float = 0.3, start_method: str | None = None
-) -> dict[str, Any]:
-    """Run the join-before-draining trap safely and report what happened.
-
-    Returns ``{"alive_after_join": bool, "received": int, "exitcode": int}``:
-    the child is still alive after ``join(wait)`` when ``nbytes`` is larger
-    than the pipe buffer, and exits 0 once the parent has read the message.
-    """
-    nbytes = check_int("nbytes", nbytes, minimum=1)
-    wait = check_number("wait", wait, minimum=0)
-    ctx = mp_context(start_method)
-    queue, done = ctx.Queue(), ctx.Event()
-    child = ctx.Process(target=put_big, args=(queue, nbytes, done))
-    child.start()
-    try:
-        if not _wait_event(done, child):
-            raise RuntimeError(f"the child exited with code {child.exitcode}")
-        child.join(wait)
-        alive = child.is_alive()
-        received = len(get_from_children(queue, [child], JOIN_TIMEOUT))
-        child.join(JOIN_TIMEOUT)
-        return {
-            "alive_after_join": alive,
-            "received": received,
-            "exitcode": child.exitcode,
-        }
-    finally:
-        stop_process(child)
-        queue.close()
-        queue.join_thread()
 
 
 def add_one(counter: Any, times: int, barrier: Any, locked: bool = False) -> None:
@@ -181,7 +136,7 @@ def lost_updates(
 
 def _lost_once(times: int, locked: bool, kind: str, start_method: str | None) -> int:
     ctx = mp_context(start_method)
-    counter = ctx.Value("i", 0) if kind == "Value" else ctx.Array("i", 1)
+    counter: Any = ctx.Value("i", 0) if kind == "Value" else ctx.Array("i", 1)
     barrier = ctx.Barrier(2)
     target = add_one if kind == "Value" else add_one_to_item
     children = [

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -21,11 +20,11 @@ from .children import JOIN_TIMEOUT, get_from_children, stop_process
 from .env import mp_context
 from .validate import check_choice, check_int, check_number
 from .waiting import join_all
+from .workloads import fetch_text
 
 __all__: list[str] = [
     "LETTERS",
     "LETTER_COUNTERS",
-    "NOTES_LETTERS",
     "count_letters",
     "count_letters_threads",
     "count_share",
@@ -36,8 +35,6 @@ __all__: list[str] = [
     "count_with_lock",
     "count_with_lock_per_char",
     "count_without_lock",
-    "letter_table",
-    "read_document",
     "split_evenly",
     "table_difference",
     "time_letter_counters",
@@ -46,9 +43,6 @@ __all__: list[str] = [
 
 #: The 26 letters the counters count, in alphabetical order.
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-#: The notes' alphabet: the same 26 letters, in the order the notes typed them.
-NOTES_LETTERS = "abcdefghijklmnopqrstuvxzwy"
 
 
 def count_letters(text: str) -> dict[str, int]:
@@ -67,43 +61,6 @@ def count_letters(text: str) -> dict[str, int]:
     return {letter: lowered.count(letter) for letter in LETTERS}
 
 
-def letter_table(text: str = "") -> dict[str, int]:
-    """A table ``{letter: count}`` with all 26 letters, counting ``text``.
-
-    ``letter_table()`` is the empty table the counters fill. Upper case counts
-    as lower case; anything that is not one of :data:`LETTERS` is skipped.
-    Used by ``05_race_conditions.ipynb`` as the sequential reference.
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
-    table = dict.fromkeys(LETTERS, 0)
-    for ch in text.lower():
-        if ch in table:
-            table[ch] += 1
-    return table
-
-
-def read_document(url: str, *, decode: bool = True, timeout: float = 10.0) -> str:
-    """GET ``url`` and return its body as text (``05_race_conditions.ipynb``).
-
-    ``decode=True`` decodes the bytes as UTF-8: the right way.
-    ``decode=False`` reproduces the notes' ``str(response.read())``: that is
-    the *repr* of the bytes (``"b'...\\\\n...'"``), where every newline has
-    become the two characters backslash and ``n``, so the letter n is
-    over-counted.
-    """
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ValueError(f"url must be an http:// or https:// URL, got {url!r}")
-    timeout = check_number("timeout", timeout, minimum=0.001)
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            body = response.read()
-    except urllib.error.HTTPError as exc:
-        exc.close()  # an HTTPError holds the open response: close it now
-        raise
-    return body.decode("utf-8") if decode else str(body)
-
-
 def count_without_lock(
     url: str, table: dict[str, int], lock: Any, decode: bool = True
 ) -> None:
@@ -112,7 +69,7 @@ def count_without_lock(
     No lock (``lock`` is ignored): ``table[ch] += 1`` is a read, an add and a
     write, and another thread may write the same key in between.
     """
-    text = read_document(url, decode=decode)
+    text = fetch_text(url, decode=decode)
     for ch in text:
         ch = ch.lower()
         if ch in table:
@@ -127,7 +84,7 @@ def count_with_lock(
     Correct, but while one thread counts, every other one waits: the
     counting is serial. (The download before it still overlaps.)
     """
-    text = read_document(url, decode=decode)
+    text = fetch_text(url, decode=decode)
     with lock:
         for ch in text:
             ch = ch.lower()
@@ -139,7 +96,7 @@ def count_with_lock_per_char(
     url: str, table: dict[str, int], lock: Any, decode: bool = True
 ) -> None:
     """Take the lock for every single letter: correct, and the slowest."""
-    text = read_document(url, decode=decode)
+    text = fetch_text(url, decode=decode)
     for ch in text:
         ch = ch.lower()
         if ch in table:
@@ -151,7 +108,7 @@ def count_with_local_merge(
     url: str, table: dict[str, int], lock: Any, decode: bool = True
 ) -> None:
     """Count into a table of this thread's own, then merge it once under the lock."""
-    text = read_document(url, decode=decode)
+    text = fetch_text(url, decode=decode)
     local = dict.fromkeys(table, 0)
     for ch in text:
         ch = ch.lower()
@@ -194,7 +151,7 @@ def count_letters_threads(
     if not callable(counter):
         check_choice("counter", counter, ("sequential", *LETTER_COUNTERS))
     join_timeout = check_number("join_timeout", join_timeout, minimum=0.001)
-    table = letter_table() if table is None else table
+    table = count_letters("") if table is None else table
     lock = threading.Lock() if lock is None else lock
     if counter == "sequential":
         for url in urls:
@@ -264,21 +221,13 @@ def check_urls(urls: Sequence[str]) -> list[str]:
     return urls
 
 
-def _count(texts: Iterable[str]) -> Counter:
-
-    total: Counter = Counter()
-    for text in texts:
-        total.update(count_letters(text))
-    return total
-
-
 def count_share(texts: list[str], queue: Any, index: int) -> None:
     """Child of the letter counter: count ``texts``, put ``(index, Counter)``.
 
     Counts locally, sends one message: nothing shared, nothing locked.
     ``04_ipc.ipynb``.
     """
-    queue.put((index, _count(texts)))
+    queue.put((index, count_texts_sequential(texts)))
 
 
 def split_evenly(items: Sequence[Any], workers: int) -> list[list[Any]]:
@@ -289,7 +238,10 @@ def split_evenly(items: Sequence[Any], workers: int) -> list[list[Any]]:
 
 def count_texts_sequential(texts: Iterable[str]) -> Counter:
     """Letter counts of all ``texts``, one after the other. ``04_ipc.ipynb``."""
-    return _count(texts)
+    total: Counter = Counter()
+    for text in texts:
+        total.update(count_letters(text))
+    return total
 
 
 def count_texts_threads(texts: Sequence[str], workers: int = 2) -> Counter:
@@ -302,7 +254,7 @@ def count_texts_threads(texts: Sequence[str], workers: int = 2) -> Counter:
     parts: list[Counter] = [Counter() for _ in shares]
 
     def work(i: int) -> None:
-        parts[i] = _count(shares[i])
+        parts[i] = count_texts_sequential(shares[i])
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
     for t in threads:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .children import CHILD_TIMEOUT, receive_or_fail, stop_process
-from .env import start_method
+from .env import mp_context
 from .startmethods import check_methods
 from .validate import check_int, check_number
 
@@ -76,8 +76,8 @@ def child_memory(
         if not isinstance(name, str):
             raise TypeError("imports must be module names (str)")
     timeout = check_number("timeout", timeout, minimum=0.1)
-    method = start_method(method)
-    ctx = multiprocessing.get_context(method)
+    ctx = mp_context(method)
+    method = ctx.get_start_method()
     receiver, sender = ctx.Pipe(duplex=False)
     release = ctx.Event()
     scope = {"modules": imports, "ready": sender, "release": release}
@@ -191,6 +191,6 @@ def copy_on_write_demo(n: int = 1_000_000) -> dict[str, float] | None:
             for label, action, freeze in COW_CASES
         }
     finally:
-        data = None
+        data = []  # free the million lists before collection comes back on
         if was_enabled:
             gc.enable()

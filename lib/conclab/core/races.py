@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,6 @@ __all__: list[str] = [
     "poll_racy_counter",
     "race_sweep",
     "run_stingy_spendy",
-    "start_returns",
     "withdraw_twice",
 ]
 
@@ -337,18 +336,6 @@ def break_with_lock_held(timeout: float = 0.2) -> dict[str, bool]:
     if lock.locked():
         lock.release()  # clean up: this demo must not leave a held lock behind
     return report
-
-
-def start_returns(target: Callable[[], Any] | None = None) -> Any:
-    """Return what ``threading.Thread(target=...).start()`` returns: ``None``.
-
-    The thread is started and joined here, so nothing is left running.
-    ``05_race_conditions.ipynb``.
-    """
-    t = threading.Thread(target=target or (lambda: None))
-    returned = t.start()
-    t.join(10)
-    return returned
 
 
 def poll_racy_counter(deadline: float = 0.5, timeout: float = 5.0) -> dict[str, Any]:

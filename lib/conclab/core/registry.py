@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .corpus import DOCUMENT_NUMBERS
+from .corpus import DOCUMENT_NUMBERS, document_path
 from .server import serve_corpus
 from .validate import check_choice, check_int
 from .workloads import compress_bytes, count_primes, fetch_text, hash_bytes, sleep_task
@@ -124,10 +124,9 @@ def _sleep_inputs(size: int, count: int) -> list[float]:
 
 
 def _http_inputs(size: int, count: int, base_url: str) -> list[str]:
-
     base = base_url.rstrip("/")
     numbers = [DOCUMENT_NUMBERS[i % len(DOCUMENT_NUMBERS)] for i in range(count)]
-    return [f"{base}/rfc/rfc{n}.txt" for n in numbers]
+    return [base + document_path(n) for n in numbers]
 
 
 #: name -> :class:`Workload`, the dropdown of the speedup panels.

@@ -17,17 +17,17 @@ interrupt, worker processes are stopped) before the error is re-raised.
 from __future__ import annotations
 
 import functools
-import os
 import pickle
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+from .children import stop_process
 from .env import mp_context
 from .env import start_method as _resolve_start_method
-from .timeline import Span, now
+from .timeline import Span, now, timed
 from .validate import check_callable, check_choice, check_int
 
 __all__: list[str] = ["MODES", "RunResult", "run", "sweep", "task_name"]
@@ -60,7 +60,6 @@ class RunResult:
     task: str = ""
     started: float = 0.0
     ended: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def busy(self) -> float:
@@ -93,24 +92,6 @@ def task_name(task: Callable[..., Any]) -> str:
         base = base.func
     name = getattr(base, "__qualname__", None) or repr(base)
     return f"{name}({extra})" if extra else name
-
-
-def _call(task: Callable[[Any], Any], index: int, item: Any) -> tuple[Any, Span]:
-    """Run one task and time it where it runs (module-level: pickles by name)."""
-    import threading
-
-    start = now()
-    result = task(item)
-    end = now()
-    span = Span(
-        worker=threading.current_thread().name,
-        pid=os.getpid(),
-        thread=threading.current_thread().name,
-        start=start,
-        end=end,
-        label=f"#{index}",
-    )
-    return result, span
 
 
 def _importable_main(func: Any) -> bool:
@@ -162,8 +143,7 @@ def _pool_processes(executor: Executor) -> list[Any]:
 def _stop_processes(executor: Executor) -> None:
     """On KeyboardInterrupt: stop a process pool's workers instead of waiting."""
     for process in _pool_processes(executor):
-        if process.is_alive():
-            process.terminate()
+        stop_process(process, timeout=0)
 
 
 def _pooled(
@@ -172,7 +152,9 @@ def _pooled(
     futures: list[Future] = []
     stopped = False
     try:
-        futures = [executor.submit(_call, task, i, x) for i, x in enumerate(items)]
+        futures = [
+            executor.submit(timed, task, x, label=f"#{i}") for i, x in enumerate(items)
+        ]
         return [f.result() for f in futures]
     except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt) and isinstance(
@@ -247,7 +229,7 @@ def run(
     size = max(1, min(workers, len(items)))
     started = now()
     if mode == "sequential":
-        outcomes = [_call(task, i, x) for i, x in enumerate(items)]
+        outcomes = [timed(task, x, label=f"#{i}") for i, x in enumerate(items)]
     elif mode == "threads":
         executor: Executor = ThreadPoolExecutor(
             max_workers=size, thread_name_prefix="conclab"

@@ -6,7 +6,6 @@ offline, with a latency you choose, closed by a ``with`` block.
 
 from __future__ import annotations
 
-import re
 import threading
 import urllib.parse
 from collections.abc import Iterable
@@ -14,7 +13,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .corpus import DOCUMENT_NUMBERS, check_numbers, document
+from .corpus import DOCUMENT_NUMBERS, check_numbers, document, document_path
 from .validate import check_int, check_number
 
 __all__: list[str] = ["MAX_LATENCY", "CorpusServer", "serve_corpus"]
@@ -22,8 +21,6 @@ __all__: list[str] = ["MAX_LATENCY", "CorpusServer", "serve_corpus"]
 
 #: The longest per-request latency :func:`serve_corpus` accepts (seconds).
 MAX_LATENCY = 5.0
-
-_PATH = re.compile(r"/rfc/rfc(\d{1,5})\.txt")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -72,14 +69,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.BAD_REQUEST, "bad path", head_only)
             return
         if path == "/":
-            links = "".join(f"/rfc/rfc{n}.txt\n" for n in self.server.numbers)
+            links = "".join(f"{p}\n" for p in self.server.paths)
             self._reply(HTTPStatus.OK, links.encode("ascii"), head_only)
             return
-        match = _PATH.fullmatch(path)
-        if match is None or int(match.group(1)) not in self.server.numbers:
+        number = self.server.paths.get(path)
+        if number is None:
             self._error(HTTPStatus.NOT_FOUND, "no such document", head_only)
             return
-        body = document(int(match.group(1))).encode("utf-8")
+        body = document(number).encode("utf-8")
         self._reply(HTTPStatus.OK, body, head_only)
 
     def do_GET(self) -> None:
@@ -107,7 +104,7 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, latency: float, numbers: tuple[int, ...]) -> None:
         self.latency = latency
-        self.numbers = frozenset(numbers)
+        self.paths = {document_path(n): n for n in sorted(set(numbers))}
         self.requests = 0
         self.errors = 0
         self.finished = 0
@@ -195,7 +192,7 @@ class CorpusServer:
     def url(self, number: int) -> str:
         """The URL of document ``number``."""
         check_int("number", number, minimum=1, maximum=99_999)
-        return f"{self.base_url}/rfc/rfc{number}.txt"
+        return self.base_url + document_path(number)
 
     def urls(self, numbers: Iterable[int] | None = None) -> list[str]:
         """URLs of ``numbers`` (default: every document this server serves)."""

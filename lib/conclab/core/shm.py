@@ -8,7 +8,6 @@ this process created and never unlinked; the demos of the traps
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Iterable
@@ -24,7 +23,6 @@ __all__: list[str] = [
     "leak_demo",
     "scale_shared",
     "shared_array",
-    "shared_memory_segments",
     "square_shared",
     "use_after_close_demo",
     "watch_shared_memory",
@@ -171,8 +169,8 @@ def _install_segment_log() -> None:
             _REGISTERED.pop(name, None)
         unregister(name, rtype)
 
-    resource_tracker.register = logged_register
-    resource_tracker.unregister = logged_unregister
+    resource_tracker.register = logged_register  # type: ignore[assignment]
+    resource_tracker.unregister = logged_unregister  # type: ignore[assignment]
     resource_tracker._conclab_segment_log = True  # type: ignore[attr-defined]
 
 
@@ -201,21 +199,6 @@ def watch_shared_memory() -> SharedMemoryWatch:
     exact on a shared machine. ``04_ipc.ipynb``.
     """
     return SharedMemoryWatch()
-
-
-def shared_memory_segments() -> set[str] | None:
-    """Names of the POSIX shared-memory segments now present (``/dev/shm``).
-
-    ``None`` where the system has no ``/dev/shm`` to list (macOS, Windows).
-    Used to check that a notebook leaves no segment behind.
-    """
-    folder = "/dev/shm"
-    if not os.path.isdir(folder):
-        return None
-    try:
-        return {n for n in os.listdir(folder) if n.startswith(("psm_", "wnsm_"))}
-    except OSError:
-        return None
 
 
 _LEAK_SCRIPT = """

@@ -13,23 +13,25 @@ from .validate import check_callable
 __all__: list[str] = ["print_source"]
 
 
-def print_source(func: Callable[..., Any]) -> None:
-    """Print ``func``'s source code without its docstring.
+def print_source(obj: Callable[..., Any]) -> None:
+    """Print the source of a function or class, without its docstrings.
 
-    ``05_race_conditions.ipynb`` shows the letter counters this way, so the
-    notebook always shows the code that actually runs.
+    Notebooks show the library code they teach this way (the letter
+    counters of 05, the account and the buffer of 07, the searches of 06
+    and 08 …), so a notebook always shows the code that actually runs.
     """
-    check_callable("func", func)
-    lines = inspect.getsource(func).splitlines()
-    tree = ast.parse(textwrap.dedent("\n".join(lines)))
-    node = tree.body[0]
-    body = getattr(node, "body", [])
-    if (
-        body
-        and isinstance(body[0], ast.Expr)
-        and isinstance(body[0].value, ast.Constant)
-        and isinstance(body[0].value.value, str)
-    ):
-        first, last = body[0].lineno - 1, body[0].end_lineno or body[0].lineno
-        lines = lines[:first] + lines[last:]
-    print(textwrap.dedent("\n".join(lines)))
+    check_callable("obj", obj)
+    source = textwrap.dedent(inspect.getsource(obj))
+    lines = source.splitlines()
+    drop: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        first = node.body[0]
+        if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)):
+            continue
+        if isinstance(first.value.value, str) and len(node.body) > 1:
+            end = first.end_lineno or first.lineno
+            blank = end < len(lines) and not lines[end].strip()
+            drop.update(range(first.lineno - 1, end + blank))
+    print("\n".join(line for i, line in enumerate(lines) if i not in drop))

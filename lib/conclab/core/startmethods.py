@@ -148,7 +148,8 @@ def start_costs(methods: Iterable[str] | None = None, repeat: int = 10) -> Start
         times[method] = start_join_times(method, repeat)
     first = None
     if "forkserver" in times:
-        first = forkserver_first_start()[0]
+        fresh = forkserver_first_start()
+        first = fresh[0] if fresh else None
     return StartCosts(times, first)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .children import stop_process
 from .env import mp_context
 from .timeline import now
 from .validate import check_choice, check_int, check_number
@@ -178,11 +179,9 @@ def run_ticks(
         for r in runners:
             r.join(timeout=max(0.1, deadline - now()))
     finally:
-        for r in runners:
-            if mode == "processes" and r.is_alive():
-                r.terminate()
-                r.join(timeout=5)
         if mode == "processes":
+            for r in runners:
+                stop_process(r, timeout=0)
             results.close()
             results.join_thread()
     order = range(workers)

@@ -113,12 +113,6 @@ class Recorder:
         """Context manager that records the time its body takes as one span."""
         return _SpanContext(self, label, worker)
 
-    def __enter__(self) -> Recorder:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
 
 class _SpanContext:
     def __init__(self, recorder: Recorder, label: str, worker: str | None) -> None:

@@ -80,12 +80,14 @@ def echo_shared(name: str, conn: Any) -> None:
     memory (copied once, as a reader that keeps it would). ``04_ipc.ipynb``.
     """
     shm = attach_shared_memory(name)
+    buffer = shm.buf
+    assert buffer is not None
     try:
         while True:
             size = conn.recv()
             if size is None:
                 break
-            data = bytes(shm.buf[:size])
+            data = bytes(buffer[:size])
             conn.send(len(data))
     finally:
         shm.close()
@@ -147,7 +149,7 @@ class _Channel:
             self.queues[0].put(payload)
             answer = get_from_children(self.queues[1], [self.child], JOIN_TIMEOUT)
         else:
-            assert self.shm is not None
+            assert self.shm is not None and self.shm.buf is not None
             self.shm.buf[: len(payload)] = payload
             self.conn.send(len(payload))
             answer = self.conn.recv()

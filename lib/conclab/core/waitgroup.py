@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,6 +17,7 @@ from .fs import (
     TARGET,
     SearchResult,
     check_search_args,
+    list_folder,
     search_pool,
     search_sweep,
     search_thread_per_dir,
@@ -185,7 +185,7 @@ def notes_file_search(
             t = threading.Thread(  # noqa: F841 (the notes' bug: t is None)
                 target=notes_file_search,
                 args=([full_path, filename, wait_group, matches, mutex]),
-            ).start()
+            ).start()  # type: ignore[func-returns-value]
     # send signal to notify to waiters that the process was finished
     wait_group.done()
 
@@ -220,39 +220,34 @@ def search_waitgroup(
 ) -> SearchResult:
     """The notes' search with :class:`WaitGroup` done right: ``wg.go`` per directory.
 
-    Each thread lists one directory (after ``delay`` seconds of pretend slow
-    disk), records its matches under a lock and ``wg.go``\\ s a search of each
-    sub-directory; the caller waits once, with a timeout, for the whole tree.
+    Each thread lists one directory (:func:`conclab.core.fs.list_folder`,
+    ``delay`` seconds of pretend slow disk), records its matches under a lock
+    and ``wg.go``\\ s a search of each sub-directory; the caller waits once,
+    with a timeout, for the whole tree.
     No thread waits for its children (unlike ``search_thread_per_dir``).
     Same result type and matching rule (equal names) as the searches in
-    :mod:`conclab.fs`. Introduced in ``08_wait_groups.ipynb``.
+    :mod:`conclab.core.fs`. Introduced in ``08_wait_groups.ipynb``.
     """
     top = check_search_args(root, filename, delay)
-    matches: list[str] = []
-    lock = threading.Lock()
-    created = [1]
     wg = WaitGroup()
+    lock = threading.Lock()
+    matches: list[str] = []
+    created = [1]
 
     def file_search(folder: str) -> None:
-        if delay:
-            time.sleep(delay)  # pretend slow disk, as in conclab.fs
-        with os.scandir(folder) as it:
-            entries = list(it)
-        for entry in entries:
-            if entry.name == filename and entry.is_file():
-                with lock:
-                    matches.append(entry.path)
-            if entry.is_dir(follow_symlinks=False):
-                with lock:
-                    created[0] += 1
-                wg.go(file_search, entry.path)
+        found, subdirs = list_folder(folder, filename, top, delay)
+        with lock:
+            matches.extend(found)
+            created[0] += len(subdirs)
+        for subdir in subdirs:
+            wg.go(file_search, subdir)  # counted before it starts
 
     wg.go(file_search, top)
     if not wg.wait(timeout=60):
         raise TimeoutError("the search did not finish in 60 s")
     if wg.errors:
         raise wg.errors[0]
-    return SearchResult(_relative(matches, top), created[0])
+    return SearchResult(sorted(matches), created[0])
 
 
 #: The four ways 08 compares, by the names its plots use.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,11 +61,22 @@ def _start_sleepers(workers: int, work_seconds: float) -> tuple[list, list[int]]
     return threads, done
 
 
-def _check_wait_args(workers: int, work_seconds: float) -> tuple[int, float]:
-    return (
-        check_int("workers", workers, minimum=1, maximum=1000),
-        check_number("work_seconds", work_seconds, minimum=0.0, maximum=60.0),
-    )
+def _timed_wait(
+    strategy: str,
+    workers: int,
+    work_seconds: float,
+    wait: Callable[[list[threading.Thread], list[int]], object],
+) -> WaitResult:
+    """Start the sleepers, ``wait(threads, done)`` the strategy's way and time
+    that; then join every sleeper, so that none is left running."""
+    workers = check_int("workers", workers, minimum=1, maximum=1000)
+    work_seconds = check_number("work_seconds", work_seconds, minimum=0.0, maximum=60)
+    start = time.perf_counter()
+    threads, done = _start_sleepers(workers, work_seconds)
+    wait(threads, done)
+    seconds, finished = time.perf_counter() - start, len(done)
+    join_all(threads, work_seconds + 30)
+    return WaitResult(strategy, seconds, finished, workers, work_seconds)
 
 
 def wait_by_joining(workers: int = 8, work_seconds: float = 0.2) -> WaitResult:
@@ -74,12 +85,8 @@ def wait_by_joining(workers: int = 8, work_seconds: float = 0.2) -> WaitResult:
     The reference: the wait ends as soon as the last worker has finished.
     ``05_race_conditions.ipynb`` and ``06_join.ipynb``.
     """
-    workers, work_seconds = _check_wait_args(workers, work_seconds)
-    start = time.perf_counter()
-    threads, done = _start_sleepers(workers, work_seconds)
-    join_all(threads, work_seconds + 30)
-    return WaitResult(
-        "join", time.perf_counter() - start, len(done), workers, work_seconds
+    return _timed_wait(
+        "join", workers, work_seconds, lambda threads, _: join_all(threads, 90)
     )
 
 
@@ -93,22 +100,13 @@ def wait_by_sleeping(
     daemon threads and are joined afterwards, so none is left running.
     ``05_race_conditions.ipynb`` and ``06_join.ipynb``.
     """
-    workers, work_seconds = _check_wait_args(workers, work_seconds)
-    sleep_seconds = check_number(
-        "sleep_seconds", sleep_seconds, minimum=0.0, maximum=60
-    )
-    start = time.perf_counter()
-    threads, done = _start_sleepers(workers, work_seconds)
-    time.sleep(sleep_seconds)
-    result = WaitResult(
+    sleep_seconds = check_number("sleep_seconds", sleep_seconds, minimum=0, maximum=60)
+    return _timed_wait(
         f"sleep({sleep_seconds:g})",
-        time.perf_counter() - start,
-        len(done),
         workers,
         work_seconds,
+        lambda threads, done: time.sleep(sleep_seconds),
     )
-    join_all(threads, work_seconds + 30)  # tidy up after the demo
-    return result
 
 
 def wait_by_polling(
@@ -120,22 +118,14 @@ def wait_by_polling(
     wakes up late, up to ``poll_seconds`` after the work is done.
     ``05_race_conditions.ipynb`` and ``06_join.ipynb``.
     """
-    workers, work_seconds = _check_wait_args(workers, work_seconds)
     poll_seconds = check_number("poll_seconds", poll_seconds, minimum=0.001, maximum=10)
-    start = time.perf_counter()
-    threads, done = _start_sleepers(workers, work_seconds)
-    deadline = start + work_seconds + 30
-    while len(done) < workers and time.perf_counter() < deadline:
-        time.sleep(poll_seconds)
-    result = WaitResult(
-        f"poll every {poll_seconds:g} s",
-        time.perf_counter() - start,
-        len(done),
-        workers,
-        work_seconds,
-    )
-    join_all(threads, work_seconds + 30)
-    return result
+
+    def poll(threads: list[threading.Thread], done: list[int]) -> None:
+        deadline = time.perf_counter() + 90
+        while len(done) < len(threads) and time.perf_counter() < deadline:
+            time.sleep(poll_seconds)
+
+    return _timed_wait(f"poll every {poll_seconds:g} s", workers, work_seconds, poll)
 
 
 def join_all(threads: Iterable[threading.Thread], timeout: float) -> None:

@@ -16,19 +16,16 @@ import os
 import threading
 import time
 import zlib
-from collections.abc import Iterable
 from typing import Any
 
-from .corpus import check_numbers, document, documents
+from .corpus import document
 from .validate import check_int, check_number
 
 __all__: list[str] = [
     "HASHLIB_GIL_MINSIZE",
-    "RFC_BASE_URL",
     "compress_bytes",
     "count_primes",
     "do_something",
-    "fetch_rfcs",
     "fetch_text",
     "hash_bytes",
     "make_buffer",
@@ -156,65 +153,31 @@ def sleep_task(seconds: float) -> float:
     return seconds
 
 
-def fetch_text(url: str, timeout: float = 10) -> str:
+def fetch_text(url: str, timeout: float = 10, *, decode: bool = True) -> str:
     """GET ``url`` and return the body decoded as UTF-8.
 
     The I/O-bound workload of ``01_processes_and_threads.ipynb``, usually
     pointed at the local corpus server (:func:`conclab.serve_corpus`).
     Decoding matters: the original notes did ``str(response.read())``, the
     ``repr`` of the bytes, in which every newline is the two characters
-    ``\\n`` and the letter ``n`` is over-counted.
+    ``\\n`` and the letter ``n`` is over-counted; ``decode=False`` does just
+    that, for ``05_race_conditions.ipynb``.
     """
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, got {type(url).__name__} {url!r}")
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"url must start with http:// or https://, got {url!r}")
     timeout = check_number("timeout", timeout, minimum=0.001, maximum=600)
-    import urllib.request  # here, not at the top: it costs a worker ~15 ms
+    import urllib.error  # here, not at the top: they cost a worker ~15 ms
+    import urllib.request
 
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.read().decode("utf-8")
-
-
-#: Where :func:`fetch_rfcs` finds the real RFCs.
-RFC_BASE_URL = "https://www.rfc-editor.org/rfc/"
-
-
-def _fetch_all(urls: dict[int, str], timeout: float) -> dict[int, str]:
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="conclab-rfc") as pool:
-        futures = {n: pool.submit(fetch_text, url, timeout) for n, url in urls.items()}
-        return {n: f.result() for n, f in futures.items()}
-
-
-def fetch_rfcs(
-    numbers: Iterable[int] = range(1000, 1020),
-    timeout: float = 5.0,
-    base_url: str = RFC_BASE_URL,
-) -> dict[int, str]:
-    """The real RFCs ``numbers`` from the internet, else the offline corpus.
-
-    Fetches ``{base_url}rfc{n}.txt`` with 8 threads. On any failure (no
-    internet, a timeout, a missing RFC) prints one line, ``offline: using the
-    built-in corpus instead``, and returns :func:`conclab.documents` ``(numbers)``.
-    The notes did this in ``01``; the course uses the offline corpus by default.
-    """
-    chosen = check_numbers(numbers)
-    timeout = check_number("timeout", timeout, minimum=0.001, maximum=120)
-    if not isinstance(base_url, str) or not base_url.startswith(
-        ("http://", "https://")
-    ):
-        raise ValueError(
-            f"base_url must start with http:// or https://, got {base_url!r}"
-        )
-    base = base_url if base_url.endswith("/") else base_url + "/"
     try:
-        return _fetch_all({n: f"{base}rfc{n}.txt" for n in chosen}, timeout)
-    except Exception as exc:
-        reason = type(exc).__name__
-        print(f"offline: using the built-in corpus instead ({reason})")
-        return documents(chosen)
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        exc.close()  # an HTTPError holds the open response: close it now
+        raise
+    return body.decode("utf-8") if decode else str(body)
 
 
 def do_something(number: int, seconds: float = 0.15) -> dict[str, Any]:

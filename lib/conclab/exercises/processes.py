@@ -16,13 +16,6 @@ __all__: list[str] = [
 ]
 
 
-def _check(
-    answers: Mapping[str, Any], expected: Mapping[str, Any], why: Mapping[str, str]
-) -> Verdict:
-    """:func:`check_answers`: unanswered questions get no explanation."""
-    return check_answers(answers, expected, why)
-
-
 def _as_set(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         return frozenset(str(v).strip().lower() for v in value)
@@ -56,7 +49,7 @@ def check_visibility_answers(answers: Mapping[str, bool]) -> Verdict:
     ``answers`` maps the letters ``"a"`` … ``"f"`` to ``True`` (the parent
     sees the change) or ``False``.
     """
-    return _check(answers, _VISIBILITY, _VISIBILITY_WHY)
+    return check_answers(answers, _VISIBILITY, _VISIBILITY_WHY)
 
 
 _GIL = {
@@ -86,7 +79,7 @@ def check_gil_answers(answers: Mapping[str, str]) -> Verdict:
     processes do, on a GIL build) or ``"neither"``."""
     if isinstance(answers, Mapping):
         answers = {k: _as_set(v) for k, v in answers.items()}
-    return _check(answers, _GIL, _GIL_WHY)
+    return check_answers(answers, _GIL, _GIL_WHY)
 
 
 _START = {
@@ -117,4 +110,4 @@ def check_start_method_answers(answers: Mapping[str, Any]) -> Verdict:
     set/list of method names where the question asks "which methods"."""
     if isinstance(answers, Mapping):
         answers = {k: _as_set(v) for k, v in answers.items()}
-    return _check(answers, _START, _START_WHY)
+    return check_answers(answers, _START, _START_WHY)

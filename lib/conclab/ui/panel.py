@@ -1,14 +1,11 @@
 """Interactive panels: ipywidgets core widgets around a PNG image of a plot.
 
-Introduced in ``00_start_here.ipynb`` (the speedup panel) and used by the
-topic notebooks. Two panels:
-
-- :func:`speedup_panel`: pick a workload, workers, size (latency for the HTTP
-  workload), press **Run**; it measures sequential, threads and processes
-  with :func:`conclab.run` and shows wall time and speedup side by side.
-- :func:`figure_panel`: any function that returns a matplotlib ``Figure``,
-  with sliders, dropdowns or checkboxes for its arguments, for the
-  notebooks' own interactive plots (races, IPC, start methods …).
+:class:`Panel` is what every panel shares (the image, the status line, how it
+displays itself); :func:`figure_panel` turns any function that returns a
+matplotlib ``Figure`` into a panel, with sliders, dropdowns or checkboxes for
+its arguments, for the notebooks' own interactive plots (races, IPC, start
+methods …). The speedup panel of ``00_start_here.ipynb`` is in
+:mod:`conclab.ui.speedup`.
 
 Why this shape: the plot is a ``widgets.Image`` holding PNG bytes rendered
 from an object-oriented matplotlib ``Figure``, never an ``Output`` widget,
@@ -30,7 +27,7 @@ from __future__ import annotations
 import inspect
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..core.env import in_colab
@@ -134,54 +131,27 @@ def _walk(widget: Any) -> list[Any]:
 
 
 def _control(name: str, spec: Any, default: Any) -> Any:
-    """A widget from a short spec: (min, max[, step]) -> slider, a list ->
-    dropdown, a bool -> checkbox, a widget -> itself."""
-    import ipywidgets as widgets
+    """The widget ``interact`` makes for ``spec``, by ipywidgets' own
+    ``widget_from_abbrev``: (min, max[, step]) a slider, a list a dropdown,
+    a bool a checkbox, a widget itself. Labelled ``name``, starting at
+    ``default`` (``render``'s default), updated when a slider is released."""
+    from ipywidgets import interactive
 
-    common = {"description": name, "style": {"description_width": "initial"}}
-    if isinstance(spec, widgets.Widget):
-        return spec
-    if isinstance(spec, bool):
-        return widgets.Checkbox(value=spec, **common)
-    if isinstance(spec, list):
-        if not spec:
-            raise ValueError(f"{name}: the list of options must not be empty")
-        value = default if default in spec else spec[0]
-        return widgets.Dropdown(options=spec, value=value, **common)
-    if isinstance(spec, tuple) and len(spec) in (2, 3):
-        numbers = [v for v in spec if isinstance(v, (int, float))]
-        if len(numbers) != len(spec) or any(isinstance(v, bool) for v in spec):
-            raise TypeError(f"{name}: a slider is (min, max) or (min, max, step)")
-        low, high = spec[0], spec[1]
-        if low >= high:
-            raise ValueError(f"{name}: slider min must be < max, got {spec!r}")
-        if all(isinstance(v, int) for v in spec):
-            step = spec[2] if len(spec) == 3 else 1
-            value = (
-                default if isinstance(default, int) and low <= default <= high else low
-            )
-            return widgets.IntSlider(
-                value=value,
-                min=low,
-                max=high,
-                step=step,
-                continuous_update=False,
-                **common,
-            )
-        step = spec[2] if len(spec) == 3 else (high - low) / 100
-        ok = isinstance(default, (int, float)) and low <= default <= high
-        return widgets.FloatSlider(
-            value=default if ok else low,
-            min=low,
-            max=high,
-            step=step,
-            continuous_update=False,
-            **common,
+    try:
+        widget = interactive.widget_from_abbrev(spec, default)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name}: {exc}") from exc
+    if widget is None:
+        raise TypeError(
+            f"{name}: give (min, max[, step]) for a slider, a list for a dropdown, "
+            f"True/False for a checkbox, or an ipywidgets widget; got {spec!r}"
         )
-    raise TypeError(
-        f"{name}: give (min, max[, step]) for a slider, a list for a dropdown, "
-        f"True/False for a checkbox, or an ipywidgets widget; got {spec!r}"
-    )
+    if not widget.description:
+        widget.description = name
+    widget.style.description_width = "initial"
+    if hasattr(widget, "continuous_update"):
+        widget.continuous_update = False
+    return widget
 
 
 class FigurePanel(Panel):
@@ -206,17 +176,14 @@ class FigurePanel(Panel):
         self.manual = bool(manual)
         self.error: BaseException | None = None
         self.last: Figure | None = None
+        parameters: Mapping[str, inspect.Parameter]
         try:
             parameters = inspect.signature(render).parameters
         except (TypeError, ValueError):
-            parameters = {}
-        defaults = {
-            k: p.default
-            for k, p in parameters.items()
-            if p.default is not inspect.Parameter.empty
-        }
+            parameters = {}  # no signature: no defaults
+        empty = inspect.Parameter.empty
         self.controls = {
-            name: _control(name, spec, defaults.get(name))
+            name: _control(name, spec, getattr(parameters.get(name), "default", empty))
             for name, spec in controls.items()
         }
         self.status = widgets.Label(value="", layout=widgets.Layout(width="100%"))

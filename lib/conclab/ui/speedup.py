@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.env import start_method as resolve_start_method
 from ..core.env import usable_cores
-from ..core.registry import WORKLOADS
-from ..core.runner import MODES
+from ..core.registry import WORKLOADS, Workload
+from ..core.runner import MODES, RunResult
 from ..core.runner import run as run_once
-from ..core.server import serve_corpus
 from ..core.validate import check_choice, check_int, check_number
 from ..viz.figures import LABEL_SIZE, figure, figure_png, label_axes
 from ..viz.speedup import draw_reference_lines, plot_sweep
@@ -28,7 +27,7 @@ from .panel import PANEL_DPI, Panel
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__: list[str] = ["SpeedupPanel", "speedup_panel"]
+__all__: list[str] = ["SpeedupExperiment", "SpeedupPanel", "speedup_panel"]
 
 
 #: The most workers the speedup panel's slider offers.
@@ -79,16 +78,16 @@ def _placeholder(
     return fig
 
 
-class SpeedupPanel(Panel):
-    """The speedup panel (see :func:`speedup_panel`).
+class SpeedupExperiment:
+    """What the speedup panel measures, with no widget in sight.
 
-    Attributes: ``widget`` (the VBox), ``controls`` (name -> widget:
-    ``workload``, ``workers``, ``tasks``, ``size``, ``latency``,
-    ``serial_fraction``), ``run_button``, ``progress``, ``status``,
-    ``image`` (a ``widgets.Image`` of PNG bytes), ``figure`` (the matplotlib
-    Figure behind it), ``last`` (the
-    ``RunResult`` list of the last run), ``error`` (the exception of the last
-    failed run, else None).
+    One workload (a name of :data:`conclab.WORKLOADS`), ``tasks`` inputs of
+    size ``size`` (for ``"http fetch"``: the server's ``latency`` in
+    seconds), run sequentially and by every mode in ``modes`` with
+    :func:`worker_counts` ``(workers)`` workers. :meth:`run` measures and keeps
+    the ``RunResult`` list in ``results``; :meth:`figure` draws it (or, before
+    any run, the axes and the ideal line). The attributes may be changed
+    between runs; :class:`SpeedupPanel` sets them from its controls.
     """
 
     def __init__(
@@ -101,12 +100,8 @@ class SpeedupPanel(Panel):
         latency: float = 0.05,
         start_method: str | None = None,
         cores: int | None = None,
-        serial_fraction: float | None = None,
-        dpi: int = PANEL_DPI,
     ) -> None:
-        import ipywidgets as widgets
-
-        check_choice("workload", workload, WORKLOADS)
+        spec = WORKLOADS[check_choice("workload", workload, WORKLOADS)]
         modes = tuple(MODES if modes is None else modes)
         if isinstance(modes, str) or not modes:
             raise ValueError("modes must be a non-empty list of " + ", ".join(MODES))
@@ -116,82 +111,171 @@ class SpeedupPanel(Panel):
             raise ValueError(
                 "modes must include 'sequential': it is the baseline of the speedup"
             )
-        check_int("workers", workers, minimum=1, maximum=MAX_PANEL_WORKERS)
-        check_int("tasks", tasks, minimum=1, maximum=64)
-        latency = check_number("latency", latency, minimum=0.0, maximum=1.0)
+        if size is not None and spec.needs_server:
+            raise ValueError(
+                f"size does not apply to {workload!r}: its knob is the server's "
+                "latency, e.g. latency=0.05 (seconds)"
+            )
+        if size is not None:
+            check_int("size", size, minimum=spec.min_size, maximum=spec.max_size)
+        self.workload = workload
+        self.modes = modes
+        self.workers = check_int(
+            "workers", workers, minimum=1, maximum=MAX_PANEL_WORKERS
+        )
+        self.size = spec.default_size if size is None else size
+        self.tasks = check_int("tasks", tasks, minimum=1, maximum=64)
+        self.latency = check_number("latency", latency, minimum=0.0, maximum=1.0)
         self.start_method = (
             None if start_method is None else resolve_start_method(start_method)
         )
         self.cores = (
             usable_cores() if cores is None else check_int("cores", cores, minimum=1)
         )
+        self.results: list[RunResult] = []
+        self.results_agree: bool | None = None
+        self.label = ""
+        self.ideal_measured = "cores"
+
+    @property
+    def spec(self) -> Workload:
+        """The :class:`conclab.Workload` named by ``workload``."""
+        return WORKLOADS[self.workload]
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        """The worker counts a run measures."""
+        return worker_counts(self.workers)
+
+    def ideal(self) -> str:
+        """Waiting (sleep, network) needs no core: its ideal is the workers."""
+        return "workers" if self.spec.kind in ("io", "sleep") else "cores"
+
+    def knob(self) -> int:
+        """The workload's size, or the server's latency in ms."""
+        spec = self.spec
+        if spec.needs_server:
+            ms = round(self.latency * 1000)
+            return min(max(ms, spec.min_size), spec.max_size)
+        return self.size
+
+    def plan(self) -> list[tuple[str, int]]:
+        """The runs, in order: (mode, workers), sequential first."""
+        plan = [("sequential", 1)]
+        for mode in self.modes:
+            if mode != "sequential":
+                plan.extend((mode, w) for w in self.counts)
+        return plan
+
+    def run(
+        self, progress: Callable[[int, str], None] | None = None
+    ) -> list[RunResult]:
+        """Measure every run of :meth:`plan`; ``progress(i, label)`` is called
+        before run ``i``. For ``"http fetch"`` the local server runs for the
+        duration (:meth:`conclab.Workload.prepare`)."""
+        spec, size, plan = self.spec, self.knob(), self.plan()
+        results = []
+        with spec.prepare(size, self.tasks) as inputs:
+            for i, (mode, workers) in enumerate(plan):
+                if progress is not None:
+                    label = (
+                        "sequential" if mode == "sequential" else f"{workers} {mode}"
+                    )
+                    progress(i, label)
+                results.append(
+                    run_once(spec.func, inputs, mode, workers, self.start_method)
+                )
+        self.results = results
+        self.results_agree = all(r.results == results[0].results for r in results)
+        unit = f" {spec.unit}" if spec.unit else ""
+        knob = f"latency {size} ms" if spec.needs_server else f"size {size}{unit}"
+        self.label = f"{spec.name}, {knob}: {self.tasks} tasks"
+        self.ideal_measured = self.ideal()
+        return results
+
+    def title(self) -> str:
+        """The plot's title: what ran, on what."""
+        method = next((r.start_method for r in self.results if r.start_method), None)
+        parts = [self.label, f"{self.cores} usable cores"]
+        parts.append(f"Python {platform.python_version()}")
+        if method:
+            parts.append(f"start method {method}")
+        return " · ".join(parts)
+
+    def figure(self, serial_fraction: float | None = None) -> Figure:
+        """:func:`conclab.plot_sweep` of the last run, or the empty axes."""
+        if self.results:
+            return plot_sweep(
+                self.results,
+                cores=self.cores,
+                serial_fraction=serial_fraction,
+                title=self.title(),
+                ideal=self.ideal_measured,
+            )
+        message = f"Not measured yet.\nPress Run to time\n{_and_list(self.modes)}."
+        return _placeholder(
+            self.counts, self.cores, serial_fraction or 0.0, message, self.ideal()
+        )
+
+
+class SpeedupPanel(Panel):
+    """The speedup panel (see :func:`speedup_panel`): the view of a
+    :class:`SpeedupExperiment` (``.experiment``).
+
+    Attributes: ``widget`` (the VBox), ``controls`` (name -> widget:
+    ``workload``, ``workers``, ``tasks``, ``size``, ``latency``,
+    ``serial_fraction``), ``run_button``, ``progress``, ``status``,
+    ``image`` (a ``widgets.Image`` of PNG bytes), ``figure`` (the matplotlib
+    Figure behind it), ``last`` (the ``RunResult`` list of the last run),
+    ``error`` (the exception of the last failed run, else None).
+    """
+
+    def __init__(
+        self,
+        experiment: SpeedupExperiment,
+        serial_fraction: float | None = None,
+        dpi: int = PANEL_DPI,
+    ) -> None:
+        import ipywidgets as widgets
+
         fraction = 0.0 if serial_fraction is None else serial_fraction
         fraction = check_number("serial_fraction", fraction, minimum=0.0, maximum=0.9)
         self.dpi = check_int("dpi", dpi, minimum=20, maximum=300)
-        self.modes = modes
-        self.workloads = WORKLOADS
-        spec = WORKLOADS[workload]
-        if size is None:
-            size = spec.default_size
-        elif spec.needs_server:
-            raise ValueError(
-                f"size does not apply to {workload!r}: its knob is the server's "
-                "latency, e.g. latency=0.05 (seconds)"
-            )
-        else:
-            check_int("size", size, minimum=spec.min_size, maximum=spec.max_size)
-
-        self.last: list[Any] = []
+        self.experiment = e = experiment
         self.error: BaseException | None = None
-        self.results_agree: bool | None = None
-        self._last_label = ""
-        self._last_ideal = "cores"
         self._lock = threading.Lock()
-
         wide = {"description_width": "initial"}
+        slider = {"continuous_update": False, "style": wide}
         self.controls: dict[str, Any] = {
             "workload": widgets.Dropdown(
                 options=list(WORKLOADS),
-                value=workload,
+                value=e.workload,
                 description="workload",
                 style=wide,
             ),
             "workers": widgets.IntSlider(
-                value=workers,
+                value=e.workers,
                 min=1,
-                max=max(8, workers),
-                step=1,
+                max=max(8, e.workers),
                 description="max workers",
-                continuous_update=False,
-                style=wide,
+                **slider,
             ),
             "tasks": widgets.IntSlider(
-                value=tasks,
+                value=e.tasks,
                 min=1,
-                max=max(32, tasks),
-                step=1,
+                max=max(32, e.tasks),
                 description="tasks",
-                continuous_update=False,
-                style=wide,
+                **slider,
             ),
-            "size": widgets.IntSlider(
-                value=spec.default_size,
-                min=spec.min_size,
-                max=spec.max_size,
-                step=spec.step,
-                description="size",
-                continuous_update=False,
-                style=wide,
-            ),
+            "size": widgets.IntSlider(description="size", **slider),
             "latency": widgets.FloatSlider(
-                value=latency,
+                value=e.latency,
                 min=0.0,
                 max=1.0,
                 step=0.01,
                 readout_format=".2f",
                 description="server latency (s)",
-                continuous_update=False,
-                style=wide,
+                **slider,
             ),
             "serial_fraction": widgets.FloatSlider(
                 value=fraction,
@@ -200,8 +284,7 @@ class SpeedupPanel(Panel):
                 step=0.05,
                 readout_format=".2f",
                 description="Amdahl serial fraction",
-                continuous_update=False,
-                style=wide,
+                **slider,
             ),
         }
         self.about = widgets.Label(value="")
@@ -215,8 +298,8 @@ class SpeedupPanel(Panel):
         # its own full-width row: a Label does not wrap, and beside the button
         # a long status line was cut off at a 1280-px window
         self.status = widgets.Label(value="", layout=widgets.Layout(width="100%"))
-        self._configure_size(spec, size)
-        self.figure: Figure = self._placeholder()
+        self._configure_size(e.size)
+        self.figure: Figure = e.figure(self.serial_fraction)
         self.image = self._make_image(figure_png(self.figure, dpi=self.dpi))
         c = self.controls
         self.widget = widgets.VBox(
@@ -236,12 +319,15 @@ class SpeedupPanel(Panel):
             c[name].observe(self._on_setting, names="value")
         c["serial_fraction"].observe(self._on_fraction, names="value")
 
-    # -- reading the controls ---------------------------------------------------
+    @property
+    def last(self) -> list[RunResult]:
+        """The ``RunResult`` list of the last run (empty before any)."""
+        return self.experiment.results
 
     @property
-    def workload(self) -> Any:
-        """The selected :class:`conclab.Workload`."""
-        return self.workloads[self.controls["workload"].value]
+    def results_agree(self) -> bool | None:
+        """Whether every mode returned the same results in the last run."""
+        return self.experiment.results_agree
 
     @property
     def counts(self) -> tuple[int, ...]:
@@ -253,31 +339,27 @@ class SpeedupPanel(Panel):
         value = self.controls["serial_fraction"].value
         return value if value > 0 else None
 
-    def _size(self) -> int:
-        spec = self.workload
-        if spec.needs_server:
-            ms = round(self.controls["latency"].value * 1000)
-            return min(max(ms, spec.min_size), spec.max_size)
-        return self.controls["size"].value
-
-    def _plan(self) -> list[tuple[str, int]]:
-        plan = [("sequential", 1)] if "sequential" in self.modes else []
-        for mode in self.modes:
-            if mode != "sequential":
-                plan.extend((mode, w) for w in self.counts)
-        return plan
-
-    def _summary(self) -> str:
-        spec = self.workload
-        return (
-            f"Speedup panel: {spec.name}, {self.controls['tasks'].value} tasks, "
-            f"workers {', '.join(map(str, self.counts))} "
-            + ("(measured)" if self.last else "(press Run in a live notebook)")
+    def _sync(self) -> None:
+        """Copy the controls into the experiment."""
+        e, c = self.experiment, self.controls
+        e.workload, e.workers = c["workload"].value, c["workers"].value
+        e.tasks, e.size, e.latency = (
+            c["tasks"].value,
+            c["size"].value,
+            c["latency"].value,
         )
 
-    # -- reacting to the controls -------------------------------------------------
+    def _summary(self) -> str:
+        self._sync()
+        e = self.experiment
+        return (
+            f"Speedup panel: {e.workload}, {e.tasks} tasks, "
+            f"workers {', '.join(map(str, e.counts))} "
+            + ("(measured)" if e.results else "(press Run in a live notebook)")
+        )
 
-    def _configure_size(self, spec: Any, value: int) -> None:
+    def _configure_size(self, value: int) -> None:
+        spec = WORKLOADS[self.controls["workload"].value]
         slider = self.controls["size"]
         # widen first, so no intermediate state has min > max or value outside
         slider.min = min(slider.min, spec.min_size)
@@ -290,17 +372,16 @@ class SpeedupPanel(Panel):
         self.controls["latency"].layout.display = shown if spec.needs_server else hidden
 
     def _describe(self) -> None:
-        spec = self.workload
-        self.about.value = spec.description
-        runs = len(self._plan())
+        self._sync()
+        e = self.experiment
+        self.about.value = e.spec.description
         self.status.value = (
-            f"Press Run to measure {runs} runs of {self.controls['tasks'].value} "
-            f"tasks on {self.cores} usable cores."
+            f"Press Run to measure {len(e.plan())} runs of {e.tasks} "
+            f"tasks on {e.cores} usable cores."
         )
 
     def _on_workload(self, change: dict[str, Any]) -> None:
-        spec = self.workloads[change["new"]]
-        self._configure_size(spec, spec.default_size)
+        self._configure_size(WORKLOADS[change["new"]].default_size)
         self._describe()
 
     def _on_setting(self, change: dict[str, Any]) -> None:
@@ -321,86 +402,34 @@ class SpeedupPanel(Panel):
             # (JupyterLab's log console), never silently nowhere
             traceback.print_exc(file=sys.stderr)
 
-    # -- drawing and running ----------------------------------------------------
+    def _redraw(self) -> None:
+        self.figure = self.experiment.figure(self.serial_fraction)
+        self._show_png(figure_png(self.figure, dpi=self.dpi))
 
-    def _placeholder(self) -> Figure:
-        return _placeholder(
-            self.counts,
-            self.cores,
-            self.serial_fraction or 0.0,
-            "Not measured yet.\nPress Run to time\n" + _and_list(self.modes) + ".",
-            self._ideal(),
+    def _progress(self, i: int, label: str) -> None:
+        plan = len(self.experiment.plan())
+        self.progress.value = i
+        self.status.value = (
+            f"⏳ Running {self.experiment.workload}: {label} ({i + 1}/{plan})…"
         )
 
-    def _ideal(self) -> str:
-        """Waiting (sleep, network) needs no core: its ideal is the workers."""
-        return "workers" if self.workload.kind in ("io", "sleep") else "cores"
-
-    def _title(self) -> str:
-        method = next((r.start_method for r in self.last if r.start_method), None)
-        parts = [
-            self._last_label,
-            f"{self.cores} usable cores",
-            f"Python {platform.python_version()}",
-        ]
-        if method:
-            parts.append(f"start method {method}")
-        return " · ".join(parts)
-
-    def _redraw(self) -> None:
-        if self.last:
-            fig = plot_sweep(
-                self.last,
-                cores=self.cores,
-                serial_fraction=self.serial_fraction,
-                title=self._title(),
-                ideal=self._last_ideal,
-            )
-        else:
-            fig = self._placeholder()
-        self._show_png(figure_png(fig, dpi=self.dpi))
-        self.figure = fig
-
-    def run(self) -> list[Any]:
+    def run(self) -> list[RunResult]:
         """Measure every mode and worker count now (what the Run button does).
 
         Returns the ``RunResult`` list (also kept in ``.last``). Errors are
         shown in ``.status``, kept in ``.error`` and raised.
         """
-
         if not self._lock.acquire(blocking=False):
             self.status.value = "⏳ Already running: wait for this run to finish."
             return self.last
         self.error = None
         self.run_button.disabled = True
-        spec = self.workload
-        size = self._size()
-        count = self.controls["tasks"].value
-        plan = self._plan()
-        self.progress.max = len(plan)
+        self._sync()
+        self.progress.max = len(self.experiment.plan())
         self.progress.value = 0
         try:
-            results: list[Any] = []
-            if spec.needs_server:
-                with serve_corpus(latency=size / 1000) as server:
-                    inputs = spec.make_inputs(size, count, base_url=server.base_url)
-                    results = self._measure(spec, inputs, plan, run_once)
-                    served = server.requests
-                note = f" The local server answered {served} requests, then closed."
-            else:
-                inputs = spec.make_inputs(size, count)
-                results = self._measure(spec, inputs, plan, run_once)
-                note = ""
-            first = results[0].results
-            self.results_agree = all(r.results == first for r in results)
-            self.last = results
-            knob = (
-                f"latency {size} ms"
-                if spec.needs_server
-                else f"size {size}{' ' + spec.unit if spec.unit else ''}"
-            )
-            self._last_label = f"{spec.name}, {knob}: {count} tasks"
-            self._last_ideal = self._ideal()
+            results = self.experiment.run(self._progress)
+            self.progress.value = self.progress.max
             self._redraw()
             total = sum(r.wall for r in results)
             agree = (
@@ -408,9 +437,7 @@ class SpeedupPanel(Panel):
                 if self.results_agree
                 else "❌ the modes returned different results!"
             )
-            self.status.value = (
-                f"Done: {len(results)} runs in {total:.1f} s; {agree}{note}"
-            )
+            self.status.value = f"Done: {len(results)} runs in {total:.1f} s; {agree}"
             return results
         except KeyboardInterrupt:
             self.status.value = "⏹ Interrupted: the pools were shut down."
@@ -421,25 +448,6 @@ class SpeedupPanel(Panel):
         finally:
             self.run_button.disabled = False
             self._lock.release()
-
-    def _measure(
-        self,
-        spec: Any,
-        inputs: list[Any],
-        plan: list[tuple[str, int]],
-        run_once: Callable[..., Any],
-    ) -> list[Any]:
-        results = []
-        for i, (mode, workers) in enumerate(plan):
-            label = "sequential" if mode == "sequential" else f"{workers} {mode}"
-            self.status.value = (
-                f"⏳ Running {spec.name}: {label} ({i + 1}/{len(plan)})…"
-            )
-            results.append(
-                run_once(spec.func, inputs, mode, workers, self.start_method)
-            )
-            self.progress.value = i + 1
-        return results
 
 
 def speedup_panel(
@@ -466,17 +474,10 @@ def speedup_panel(
     ``panel`` as the last expression of a cell to show it
     (``00_start_here.ipynb``, ``02_the_gil.ipynb``).
     """
-    return SpeedupPanel(
-        workload=workload,
-        modes=modes,
-        workers=workers,
-        size=size,
-        tasks=tasks,
-        latency=latency,
-        start_method=start_method,
-        cores=cores,
-        serial_fraction=serial_fraction,
+    experiment = SpeedupExperiment(
+        workload, modes, workers, size, tasks, latency, start_method, cores
     )
+    return SpeedupPanel(experiment, serial_fraction)
 
 
 def _and_list(words: Sequence[str]) -> str:

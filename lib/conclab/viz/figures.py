@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..core.validate import check_int, check_number
 
@@ -180,7 +180,7 @@ def plot_bars(
     if ax is None:
         fig, ax = figure(figsize=(max(6.0, 1.3 * len(labels) + 3), 5.0))
     else:
-        fig = ax.get_figure()
+        fig = cast("Figure", ax.get_figure())
     colors = [FALLBACK_COLORS[i % len(FALLBACK_COLORS)] for i in range(len(labels))]
     colors = [
         MODE_STYLE.get(str(lab), {}).get("color", c)

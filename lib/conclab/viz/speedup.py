@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ..core.env import usable_cores
 from ..core.validate import check_choice, check_int, check_number
@@ -31,9 +31,12 @@ __all__: list[str] = ["amdahl", "plot_speedup", "plot_sweep", "plot_times"]
 class Timing(Protocol):
     """What the plots need from a run: a ``runner.RunResult`` has all three."""
 
-    mode: str
-    workers: int
-    wall: float
+    @property
+    def mode(self) -> str: ...
+    @property
+    def workers(self) -> int: ...
+    @property
+    def wall(self) -> float: ...
 
 
 def _mode_line(
@@ -235,7 +238,7 @@ def plot_times(
     if ax is None:
         fig, ax = figure()
     else:
-        fig = ax.get_figure()
+        fig = cast("Figure", ax.get_figure())
     _draw_times(ax, checked, title)
     return fig
 
@@ -264,7 +267,7 @@ def plot_speedup(
     if ax is None:
         fig, ax = figure()
     else:
-        fig = ax.get_figure()
+        fig = cast("Figure", ax.get_figure())
     _draw_speedup(ax, checked, n_cores, fraction, title, ideal)
     return fig
 

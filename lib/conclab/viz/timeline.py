@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..core.env import usable_cores
+from ..core.runner import RunResult
 from ..core.ticks import TickRun
 from ..core.timeline import Span
 from ..core.validate import check_choice, check_number
@@ -42,7 +43,7 @@ def _worker_order(names: Iterable[str]) -> list[str]:
 
 
 def plot_timeline(
-    spans: Sequence[Span] | Any,
+    spans: Sequence[Span] | RunResult,
     title: str = "",
     ax: Axes | None = None,
     origin: float | None = None,
@@ -60,7 +61,7 @@ def plot_timeline(
     ``01_processes_and_threads.ipynb``.
     """
     run_end = None
-    if hasattr(spans, "spans") and hasattr(spans, "started"):
+    if isinstance(spans, RunResult):
         result = spans
         spans = result.spans
         origin = result.started if origin is None else origin
