@@ -183,6 +183,24 @@ def test_threads_left_sees_running_threads_and_waits_for_ending_ones():
     assert pools.threads_left(before, timeout=LONG) == []  # joined, not reported
 
 
+def test_threads_left_ignores_the_kernels_own_threads():
+    """pyzmq starts a thread when a kernel first sends a big message (a plot)."""
+    before = set(threading.enumerate())
+    stop = threading.Event()
+
+    def target():
+        stop.wait(LONG)
+
+    target.__module__ = "zmq.utils.garbage"
+    kernel_thread = threading.Thread(target=target, name="zmq-like")
+    kernel_thread.start()
+    try:
+        assert pools.threads_left(before, timeout=0) == []
+    finally:
+        stop.set()
+        kernel_thread.join(LONG)
+
+
 def test_threads_left_validates():
     with pytest.raises(ValueError, match="timeout"):
         pools.threads_left([], timeout=-1)

@@ -63,7 +63,7 @@ def plot_chunksizes(rows: Sequence[Mapping[str, Any]], title: str = "") -> Figur
     (``09_executors_and_pools.ipynb``).
     """
     checked = check_chunk_rows(rows)
-    fig, ax = figure()
+    fig, ax = figure(figsize=(8.0, 6.0))
     by_pool: dict[str, list[Mapping[str, Any]]] = {}
     for row in checked:
         by_pool.setdefault(row["pool"], []).append(row)
@@ -110,7 +110,14 @@ def plot_chunksizes(rows: Sequence[Mapping[str, Any]], title: str = "") -> Figur
     ax.set_xlabel("chunksize (tasks sent to a worker at once)", fontsize=LABEL_SIZE)
     ax.set_ylabel("time per task (µs, log scale)", fontsize=LABEL_SIZE)
     ax.set_title(title or "What a pool costs per task", fontsize=TITLE_SIZE)
-    ax.legend(fontsize=LEGEND_SIZE - 1)
+    # below the axes: the lines cross the whole plot, a legend inside hides one
+    ax.legend(
+        fontsize=LEGEND_SIZE - 1,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncol=2,
+        frameon=False,
+    )
     return fig
 
 
