@@ -70,7 +70,7 @@ def test_with_raises_timeout_error_naming_waiter_lock_and_holder():
         done.set()
         holder.join(5)
     message = str(info.value)
-    assert "MainThread waited 0.05 s for b's lock, held by holder" == message
+    assert message == "MainThread waited 0.05 s for b's lock, held by holder"
 
 
 def test_with_names_a_thread_waiting_for_itself():
