@@ -214,7 +214,7 @@ def check_transfer(transfer: Transfer | None) -> Verdict:
 
     # 4. stress
     result = stress_transfers(
-        transfer, accounts=4, threads=6, transfers=300, seed=15, lock_timeout=1.0
+        transfer, accounts=4, threads=6, transfers=300, seed=15, lock_timeout=5.0
     )
     if not result.ok:
         what = (
