@@ -90,7 +90,7 @@ site: $(LAB_STAMP) $(NODE_STAMP)
 
 # The same build, strict: a broken link, a missing page or any mystmd warning fails.
 site-check: $(LAB_STAMP) $(NODE_STAMP)
-	$(LAB_BIN)/python tools/website.py --strict
+	$(LAB_BIN)/python tools/website.py --strict $(if $(SITE_BASE_URL),--base-url $(SITE_BASE_URL))
 
 # reveal.js decks of the stored notebooks, offline: build/slides/
 #   make slides NB=notebooks/05_race_conditions.ipynb

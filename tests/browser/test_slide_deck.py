@@ -108,3 +108,34 @@ def test_step_through_the_deck(browser: Any, deck):
         assert not seen.problems(), seen.problems()
     finally:
         context.close()
+
+
+def test_rise_presents_the_same_slides_in_jupyterlab(page: Any, server: Any):
+    """jupyterlab-rise (the `lab` extra) reads the same slide metadata.
+
+    Its console is not checked: in jupyterlab-rise 0.43 the widget manager
+    fails to load in the slideshow (jupyterlab-contrib/rise#119), so live
+    panels run in the notebook view; stored plots show in the slides.
+    """
+    name = f"{DECK}.ipynb"
+    if not (server.notebook_dir / name).exists():
+        pytest.skip(f"{name} is not among the notebooks with panels")
+    nb = nbformat.read(server.notebook_dir / name, as_version=4)
+    kinds = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
+    page.goto(server.url(f"rise/{name}"))
+    page.wait_for_selector(".reveal .slides > section", timeout=PAGE_TIMEOUT * 2000)
+    page.wait_for_function(
+        "n => document.querySelectorAll('.reveal .slides > section > section').length"
+        " >= n",
+        arg=expected_slides(nb),
+        timeout=PAGE_TIMEOUT * 1000,
+    )
+    horizontal = page.eval_on_selector_all(".reveal .slides > section", "s => s.length")
+    vertical = page.eval_on_selector_all(
+        ".reveal .slides > section > section", "s => s.length"
+    )
+    assert horizontal == kinds.count("slide")
+    assert vertical == expected_slides(nb)
+    assert "<summary>Solution" not in page.content()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"rise-{DECK}.png"))
