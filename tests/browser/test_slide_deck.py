@@ -136,6 +136,14 @@ def test_rise_presents_the_same_slides_in_jupyterlab(page: Any, server: Any):
     )
     assert horizontal == kinds.count("slide")
     assert vertical == expected_slides(nb)
-    assert "<summary>Solution" not in page.content()
+    # RISE keeps skipped cells in the page, marked reveal-skip and not displayed
+    shown = page.evaluate(
+        "[...document.querySelectorAll('summary')]"
+        ".filter(s => s.textContent.includes('Solution'))"
+        ".map(s => s.closest('.jp-Cell'))"
+        ".map(c => c.classList.contains('reveal-skip')"
+        " && getComputedStyle(c).display === 'none')"
+    )
+    assert shown and all(shown), f"solutions skipped: {shown}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"rise-{DECK}.png"))
