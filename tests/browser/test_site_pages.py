@@ -2,7 +2,7 @@
 logged as an error, nothing is fetched from the network, the launch links are
 tools/stamp.py's, solutions are collapsed, and navigation and search work.
 
-Screenshots: test-artifacts/browser/site-*.png.
+Screenshots: test-artifacts/browser/site/*.png.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from typing import Any
 
 import nbformat
 import pytest
-from browser_harness import ARTIFACTS, PAGE_TIMEOUT, when_unavailable
+from browser_harness import ARTIFACTS as BROWSER_ARTIFACTS
+from browser_harness import PAGE_TIMEOUT, when_unavailable
 from static_site import load_tool, serve, watch
 
+ARTIFACTS = BROWSER_ARTIFACTS / "site"  # the Jupyter server fixture clears *.png
 website = load_tool("website")
 stamp = website.stamp
 NOTEBOOKS = stamp.notebook_paths()

@@ -2,7 +2,7 @@
 reached by pressing the keys a presenter presses, nothing is logged as an
 error or fetched from the network, and the solutions are not in it.
 
-Screenshots: test-artifacts/browser/slides-*.png.
+Screenshots: test-artifacts/browser/slides/*.png.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from typing import Any
 
 import nbformat
 import pytest
-from browser_harness import ARTIFACTS, PAGE_TIMEOUT, when_unavailable
+from browser_harness import ARTIFACTS as BROWSER_ARTIFACTS
+from browser_harness import PAGE_TIMEOUT, when_unavailable
 from static_site import load_tool, serve, watch
 
+ARTIFACTS = BROWSER_ARTIFACTS / "slides"  # the Jupyter server fixture clears *.png
 slides = load_tool("slides")
 stamp = slides.stamp
 DECK = "05_race_conditions"  # sections, demos, plots, two exercises
