@@ -10,7 +10,6 @@ import sys
 import pytest
 
 import conclab as lab
-from conclab import env
 
 AVAILABLE = multiprocessing.get_all_start_methods()
 
@@ -79,7 +78,7 @@ def test_print_environment_lists_every_fact(capsys):
 
 def test_in_colab_follows_google_colab_module(monkeypatch):
     monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
-    assert env.in_colab() is True
+    assert lab.in_colab() is True
 
 
 def test_importing_the_package_starts_nothing():

@@ -17,7 +17,7 @@ import types
 import pytest
 
 import conclab as lab
-from conclab import runner
+from conclab.core import runner as core_runner
 
 METHODS = multiprocessing.get_all_start_methods()
 
@@ -291,7 +291,7 @@ def test_stop_processes_terminates_workers():
     try:
         assert pool.submit(lab.sleep_task, 0).result(timeout=60) == 0  # worker up
         future = pool.submit(lab.sleep_task, 30)
-        runner._stop_processes(pool)
+        core_runner._stop_processes(pool)
         with pytest.raises(BrokenProcessPool):
             future.result(timeout=60)
     finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import importlib
 import multiprocessing
 import sys
 import threading
@@ -23,11 +22,8 @@ import pytest
 from IPython.core.formatters import DisplayFormatter
 
 import conclab as lab
-from conclab import runner
-from conclab.widgets import worker_counts
-
-# conclab.corpus is also a function (the package re-exports it): get the module
-corpus = importlib.import_module("conclab.corpus")
+from conclab.ui import speedup as ui_speedup
+from conclab.ui.speedup import worker_counts
 
 # ipywidgets 7.7.1 (Colab's) with ipykernel >= 6.18 warns on every widget it
 # creates; that is the pair's business, not the panels'. Nothing to ignore on 8.
@@ -58,13 +54,13 @@ def walk(widget):
 def count_runs(monkeypatch):
     """Count calls of conclab.runner.run (the panel looks it up at Run time)."""
     calls = []
-    real = runner.run
+    real = lab.run
 
     def counting(*args, **kwargs):
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(runner, "run", counting)
+    monkeypatch.setattr(ui_speedup, "run_once", counting)
     return calls
 
 
@@ -247,7 +243,7 @@ def test_errors_show_in_status_and_are_kept(monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(runner, "run", broken)
+    monkeypatch.setattr(ui_speedup, "run_once", broken)
     panel.run_button.click()  # the click handler must not swallow it silently
     assert isinstance(panel.error, RuntimeError)
     assert "RuntimeError: boom" in panel.status.value
@@ -273,7 +269,7 @@ def test_a_second_press_while_running_is_refused(count_runs):
 
 def test_http_workload_starts_and_closes_the_server(monkeypatch):
     servers = []
-    real = corpus.serve_corpus
+    real = lab.serve_corpus
 
     @contextlib.contextmanager
     def recording(latency=0.0):
@@ -281,7 +277,7 @@ def test_http_workload_starts_and_closes_the_server(monkeypatch):
             servers.append((latency, server.base_url))
             yield server
 
-    monkeypatch.setattr(corpus, "serve_corpus", recording)
+    monkeypatch.setattr(ui_speedup, "serve_corpus", recording)
     threads_before = set(threading.enumerate())
     panel = small_panel(workload="http fetch", latency=0.0)
     panel.controls["latency"].value = 0.01

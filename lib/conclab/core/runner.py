@@ -25,12 +25,13 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ._validate import check_callable, check_choice, check_int
 from .env import mp_context
 from .env import start_method as _resolve_start_method
 from .timeline import Span, now
+from .validate import check_callable, check_choice, check_int
 
-__all__ = ["MODES", "RunResult", "run", "sweep", "task_name"]
+__all__: list[str] = ["MODES", "RunResult", "run", "sweep", "task_name"]
+
 
 #: The ways :func:`run` can run a task list.
 MODES = ("sequential", "threads", "processes")

@@ -15,9 +15,10 @@ import sys
 from importlib import metadata
 from multiprocessing.context import BaseContext
 
-from ._validate import check_choice
+from .kernel import let_kernel_exit_promptly
+from .validate import check_choice
 
-__all__ = [
+__all__: list[str] = [
     "START_METHOD_ENV",
     "environment_report",
     "free_threaded_build",
@@ -28,6 +29,7 @@ __all__ = [
     "start_method",
     "usable_cores",
 ]
+
 
 #: The environment variable that selects the start method the library uses.
 START_METHOD_ENV = "CONCLAB_START_METHOD"
@@ -62,8 +64,14 @@ def mp_context(method: str | None = None) -> BaseContext:
 
     Use ``ctx.Process``, ``ctx.Queue``, ``ctx.Pool`` … from it instead of
     ``set_start_method``, which may be called only once per process.
+
+    In a Jupyter kernel it also makes the kernel's shutdown leave
+    multiprocessing's helper processes to end by themselves, so that the
+    kernel exits at once and cleans up (see :mod:`conclab.core.kernel`).
     """
-    return multiprocessing.get_context(start_method(method))
+    context = multiprocessing.get_context(start_method(method))
+    let_kernel_exit_promptly()
+    return context
 
 
 def gil_enabled() -> bool:

@@ -32,17 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ._validate import check_int, check_number
-from .checks import Verdict, verdict
+from .validate import check_int, check_number
 
-__all__ = [
+__all__: list[str] = [
     "SEARCHES",
     "TARGET",
     "SearchResult",
     "Tree",
-    "check_search",
     "make_tree",
-    "plot_search_sweep",
     "search_pool",
     "search_scandir",
     "search_sweep",
@@ -51,6 +48,7 @@ __all__ = [
     "temp_tree",
     "tree_size",
 ]
+
 
 #: The file name the searches look for (the notes' ``findme.txt``).
 TARGET = "findme.txt"
@@ -177,7 +175,7 @@ def _relative(path: str, root: str) -> str:
     return Path(os.path.relpath(path, root)).as_posix()
 
 
-def _check_search_args(root: Any, filename: str, delay: float) -> str:
+def check_search_args(root: Any, filename: str, delay: float) -> str:
     check_number("delay", delay, minimum=0.0, maximum=1.0)
     if not isinstance(root, (str, os.PathLike)):
         raise TypeError(f"root must be a path, got {type(root).__name__}")
@@ -204,7 +202,7 @@ def search_thread_per_dir(
     The caller waits at most ``timeout`` seconds (``TimeoutError`` after), so
     a demo never hangs. ``06_join.ipynb``.
     """
-    top = _check_search_args(root, filename, delay)
+    top = check_search_args(root, filename, delay)
     check_number("timeout", timeout, minimum=0.001)
     matches: list[str] = []
     lock = threading.Lock()
@@ -261,7 +259,7 @@ def search_pool(
     ``threads`` counts the pool threads that actually ran tasks. Waits at
     most ``timeout`` seconds in all (``TimeoutError`` after). ``06_join.ipynb``.
     """
-    top = _check_search_args(root, filename, delay)
+    top = check_search_args(root, filename, delay)
     check_int("workers", workers, minimum=1, maximum=256)
     check_number("timeout", timeout, minimum=0.001)
     deadline = time.monotonic() + timeout
@@ -307,7 +305,7 @@ def search_walk(
     root: str | os.PathLike[str], filename: str = TARGET, *, delay: float = 0.0
 ) -> SearchResult:
     """Sequential search with ``os.walk``: no thread created. ``06_join.ipynb``."""
-    top = _check_search_args(root, filename, delay)
+    top = check_search_args(root, filename, delay)
     matches = []
     for folder, _dirs, files in os.walk(top):
         _slow_disk(delay)  # (os.walk has listed the folder already; same cost)
@@ -320,7 +318,7 @@ def search_scandir(
     root: str | os.PathLike[str], filename: str = TARGET, *, delay: float = 0.0
 ) -> SearchResult:
     """Sequential search with ``os.scandir`` and an explicit stack of directories."""
-    top = _check_search_args(root, filename, delay)
+    top = check_search_args(root, filename, delay)
     matches: list[str] = []
     stack = [top]
     while stack:
@@ -341,31 +339,6 @@ SEARCHES: dict[str, Callable[..., SearchResult]] = {
     "os.walk": search_walk,
     "os.scandir": search_scandir,
 }
-
-
-def check_search(result: Any, expected: list[str]) -> Verdict:
-    """Checker: did a search find exactly the ``expected`` relative paths?"""
-    matches = result.matches if isinstance(result, SearchResult) else result
-    if isinstance(matches, (str, bytes)) or not hasattr(matches, "__iter__"):
-        raise TypeError("result must be a SearchResult or a list of paths")
-    matches = sorted(matches)
-    missing = sorted(set(expected) - set(matches))
-    extra = sorted(set(matches) - set(expected))
-    dupes = len(matches) - len(set(matches))
-    problems = []
-    if missing:
-        problems.append(f"{len(missing)} missing (e.g. {missing[0]})")
-    if extra:
-        problems.append(f"{len(extra)} unexpected (e.g. {extra[0]})")
-    if dupes:
-        problems.append(f"{dupes} duplicate(s)")
-    if any(os.path.isabs(m) for m in matches):
-        problems.append("paths must be relative to the root")
-    return verdict(
-        not problems,
-        f"all {len(expected)} matches found, nothing else.",
-        "; ".join(problems) + ".",
-    )
 
 
 def search_sweep(
@@ -418,38 +391,3 @@ def search_sweep(
                     }
                 )
     return rows
-
-
-def plot_search_sweep(rows: list[dict[str, Any]], title: str = "") -> Any:
-    """Time and threads created per search against the number of directories.
-
-    ``rows`` are dicts ``{"search", "directories", "seconds", "threads"}``
-    (``06_join.ipynb`` builds them). Returns a matplotlib Figure.
-    """
-    from .plots import LABEL_SIZE, LEGEND_SIZE, TITLE_SIZE, figure
-
-    if not rows:
-        raise ValueError("rows must not be empty")
-    fig, (ax_time, ax_threads) = figure(2, figsize=(11, 4.6))
-    names = list(dict.fromkeys(r["search"] for r in rows))
-    markers = "osd^v<>"
-    for i, name in enumerate(names):
-        mine = sorted(
-            (r for r in rows if r["search"] == name), key=lambda r: r["directories"]
-        )
-        xs = [r["directories"] for r in mine]
-        marker = markers[i % len(markers)]
-        ax_time.plot(xs, [r["seconds"] * 1000 for r in mine], f"{marker}-", label=name)
-        ax_threads.plot(xs, [r["threads"] for r in mine], f"{marker}-", label=name)
-    ax_time.set_title("wall time", fontsize=TITLE_SIZE)
-    ax_time.set_ylabel("wall time (ms)", fontsize=LABEL_SIZE)
-    ax_threads.set_title("threads created", fontsize=TITLE_SIZE)
-    ax_threads.set_ylabel("threads", fontsize=LABEL_SIZE)
-    for ax in (ax_time, ax_threads):
-        ax.set_xlabel("directories in the tree", fontsize=LABEL_SIZE)
-        ax.set_ylim(bottom=-0.03 * ax.get_ylim()[1])  # 0 on the axis, markers whole
-        ax.grid(alpha=0.3)
-    ax_time.legend(fontsize=LEGEND_SIZE)
-    if title:
-        fig.suptitle(title, fontsize=TITLE_SIZE)
-    return fig

@@ -62,3 +62,7 @@ def check_callable(name: str, value: Any) -> Any:
             f"{name} must be callable, got {type(value).__name__} {value!r}"
         )
     return value
+
+
+def check_timeout(value: float | None) -> float | None:
+    return None if value is None else check_number("timeout", value, minimum=0)
