@@ -21,7 +21,7 @@ SHM = Path("/dev/shm")
 
 
 def nbval(path: Path, **env: str) -> subprocess.CompletedProcess:
-    """Run nbval on one notebook with the options tools/test_all.py uses."""
+    """Run nbval on one notebook with the options noxfile.py uses."""
     cmd = [
         sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
         "-p", "tools.nbval_graceful", "--nbval", "--nbval-current-env",

@@ -5,7 +5,7 @@ process. A kernel that used multiprocessing under spawn or forkserver then
 never runs its exit handlers, and its resource tracker is killed with it, so
 the named semaphores of its locks and queues stay in /dev/shm (about twenty
 files per notebook run). A normal shutdown, as Jupyter does it, asks the
-kernel to exit and leaves nothing behind. Loaded by tools/test_all.py and
+kernel to exit and leaves nothing behind. Loaded by noxfile.py and
 ``make nbval`` as ``-p tools.nbval_graceful``.
 """
 

@@ -177,10 +177,12 @@ install_wrappers() {
             >"$ROOT/bin/python$v.new"
         chmod 755 "$ROOT/bin/python$v.new"
         mv "$ROOT/bin/python$v.new" "$ROOT/bin/python$v"
-        # Inside the chroot the same path is the interpreter itself, so a venv
-        # made through the wrapper (its python -> /usr/local/bin/python3.X)
-        # works on both sides.
-        ln -sfn "/usr/bin/python$v" "$CHROOT/usr/local/bin/python$v"
+        # Inside the chroot the same path is the interpreter itself (a hard
+        # link, not a symlink: sys.executable and sys._base_executable stay
+        # /usr/local/bin/python3.X), so a venv made through the wrapper (its
+        # python -> /usr/local/bin/python3.X) and tools that look for the
+        # "system" interpreter (nox's python-discovery) work on both sides.
+        ln -fn "$CHROOT/usr/bin/python$v" "$CHROOT/usr/local/bin/python$v"
         local host=/usr/local/bin/python$v
         if [ ! -e "$host" ] || [ "$(readlink "$host")" = "$ROOT/bin/python$v" ]; then
             ln -sfn "$ROOT/bin/python$v" "$host"
