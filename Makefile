@@ -45,8 +45,17 @@ lab: $(LAB_STAMP)
 	$(LAB_BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks \
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
+# The test matrix (noxfile.py, README "Testing"): every stage, TEST_JOBS of
+# them side by side (longest first), then one summary line per stage and
+# "stages: N passed, N failed, N skipped". One stage: $(BIN)/nox -s py3.14
+TEST_JOBS ?= 2
 test: $(STAMP)
-	$(BIN)/python tools/test_all.py
+	@$(MAKE) --no-print-directory -k -j$(TEST_JOBS) --output-sync=target \
+	  $(addprefix stage/,$(shell $(BIN)/python noxfile.py begin)) || true
+	@$(BIN)/python noxfile.py summary
+
+stage/%: $(STAMP)
+	$(BIN)/nox -s $*
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser
@@ -98,5 +107,5 @@ slides: $(LAB_STAMP) $(NODE_STAMP)
 	$(LAB_BIN)/python tools/slides.py $(filter-out notebooks,$(NB))
 
 clean:
-	rm -rf $(VENV) $(LAB_VENV) .venv-py* .pytest_cache .ruff_cache test-artifacts \
-	  build site/node_modules
+	rm -rf $(VENV) $(LAB_VENV) .venv-py* .nox .pytest_cache .ruff_cache \
+	  test-artifacts build site/node_modules

@@ -228,3 +228,22 @@ def test_readme_has_one_bench_block(bench):
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert text.count(bench.START_MARK) == 1
     assert text.count(bench.END_MARK) == 1
+
+
+def test_render_rejudges_stored_rows_by_todays_rules(bench):
+    red = bench.measurement("tests", "make test", [500.0], "s", op="<", limit=900.0)
+    red["detail"] = "exit 1; stages: 7 passed, 1 failed"
+    assert red["status"] == "pass"  # what an older run stored
+    assert bench.rejudge(red, "d")["status"] == "miss"
+    info = bench.measurement(
+        "cpu",
+        "2 processes (spawn): speedup",
+        [1.5],
+        "×",
+        target="info: ≥ 1.80× as above",
+    )
+    judged = bench.rejudge(info, "d")
+    assert (judged["status"], judged["limit"]) == ("miss", 1.8)
+    carried = dict(bench.measurement("io", "x", [30.0], "×", op=">=", limit=25.6))
+    carried["carried"] = True
+    assert bench.rejudge(carried, "2026-01-01")["status"] == "stale"

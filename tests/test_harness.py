@@ -22,7 +22,7 @@ SHM = Path("/dev/shm")
 
 
 def nbval(path: Path, **env: str) -> subprocess.CompletedProcess:
-    """Run nbval on one notebook with the options tools/test_all.py uses."""
+    """Run nbval on one notebook with the options noxfile.py uses."""
     cmd = [
         sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
         "-p", "tools.nbval_graceful", "--nbval", "--nbval-current-env",
@@ -130,7 +130,7 @@ def test_nbval_still_has_the_method_the_graceful_plugin_replaces():
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
     dev = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    pins = dev["project"]["optional-dependencies"]["dev"]
+    pins = dev["project"]["optional-dependencies"]["test"]
     assert f"nbval=={importlib.metadata.version('nbval')}" in pins
     stop = inspect.getsource(RunningKernel.stop)
     assert "shutdown_kernel(now=True)" in stop, "nbval's stop changed: read it again"

@@ -235,12 +235,13 @@ def test_child_errors_prints_only_the_exception_line(capsys):
         process.join(60)
     assert process.exitcode == 1
     assert "Traceback" in errors.text
-    assert errors.lines() == ["ZeroDivisionError: integer division or modulo by zero"]
+    try:  # the message changed in 3.14 ("division by zero")
+        divmod(1, 0)
+    except ZeroDivisionError as exc:
+        line = f"ZeroDivisionError: {exc}"
+    assert errors.lines() == [line]
     out = capsys.readouterr().out
-    assert out == (
-        "a child process reported: ZeroDivisionError: integer division or modulo "
-        "by zero\n"
-    )
+    assert out == f"a child process reported: {line}\n"
 
 
 def test_child_errors_reports_also_when_the_block_raises(capsys):

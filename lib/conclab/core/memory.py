@@ -123,7 +123,11 @@ def _cow_case(data: list, action: str, freeze: bool) -> float:
     """USS growth (MB) of a forked child doing ``action`` on ``data``.
 
     Called with automatic garbage collection disabled, so that neither the
-    parent nor the child collects on its own during the measurement.
+    parent nor the child collects on its own during the measurement. The
+    parent unfreezes only after the child is measured: on the free-threaded
+    build ``gc.unfreeze()`` writes to every object, and a page the parent
+    writes stops being shared, which would count in the child's USS before
+    the child did anything.
     """
     import psutil
 
@@ -133,14 +137,10 @@ def _cow_case(data: list, action: str, freeze: bool) -> float:
     try:
         if freeze:
             gc.freeze()
-        try:
-            with warnings.catch_warnings():
-                # the multi-threaded fork warning has its own demo (fork_warning)
-                warnings.simplefilter("ignore", DeprecationWarning)
-                process.start()
-        finally:
-            if freeze:
-                gc.unfreeze()
+        with warnings.catch_warnings():
+            # the multi-threaded fork warning has its own demo (fork_warning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            process.start()
         child_end.close()
         child = psutil.Process(process.pid)
         receive_or_fail(parent_end, CHILD_TIMEOUT, process)
@@ -150,6 +150,8 @@ def _cow_case(data: list, action: str, freeze: bool) -> float:
         after = child.memory_full_info().uss
         parent_end.send("exit")
     finally:
+        if freeze:
+            gc.unfreeze()
         parent_end.close()
         stop_process(process)
     return (after - before) / _MB
