@@ -37,3 +37,8 @@ from .widgets import *
 from .workloads import *
 
 __version__ = "0.1.0"
+from .core.interpreters import *  # nb12
+from .core.nogil import *  # nb12
+from .exercises.nogil import *  # nb12
+from .ui.nogil import *  # nb12
+from .viz.nogil import *  # nb12

@@ -81,7 +81,8 @@ class Interpreter:
 
     ``command`` is what starts it (a path, or a wrapper); ``free_threaded``
     is its build (``Py_GIL_DISABLED``), ``gil_enabled`` whether the GIL is on
-    when it starts (``sys._is_gil_enabled()``), ``subinterpreters`` whether
+    when it starts (``sys._is_gil_enabled()``; for this kernel: now),
+    ``subinterpreters`` whether
     it has ``concurrent.interpreters`` (3.14+); ``found_in`` says where it
     was found: ``"this kernel"``, ``"PATH"``, ``"pyenv"``, ``"uv"`` or
     ``"$CONCLAB_PYTHONS"``.
@@ -368,6 +369,21 @@ def _probe(command: tuple[str, ...], where: str, timeout: float) -> Interpreter 
     )
 
 
+def _this_kernel(command: tuple[str, ...]) -> Interpreter:
+    from .nogil_child import build_facts
+
+    facts = build_facts()
+    return Interpreter(
+        command=command,
+        version=facts["version"],
+        free_threaded=bool(facts["free_threaded"]),
+        gil_enabled=bool(facts["gil_enabled"]),
+        subinterpreters=bool(facts["subinterpreters"]),
+        found_in="this kernel",
+        implementation=facts["implementation"],
+    )
+
+
 _FOUND: list[Interpreter] | None = None
 
 
@@ -387,13 +403,16 @@ def find_interpreters(
     timeout = check_number("timeout", timeout, minimum=1, maximum=600)
     if _FOUND is not None and not refresh:
         return list(_FOUND)
-    candidates = _candidates()
+    kernel, *others = _candidates()  # this kernel describes itself, no child
     with ThreadPoolExecutor(max_workers=8) as pool:
-        probed = list(pool.map(lambda c: _probe(c[0], c[1], timeout), candidates))
+        probed = [_this_kernel(kernel[0])]
+        probed += list(pool.map(lambda c: _probe(c[0], c[1], timeout), others))
     found: list[Interpreter] = []
     keys: set[tuple[str, bool]] = set()
     for interp in probed:
-        if interp is None or interp.minor[1] not in MINORS:
+        if interp is None or interp.implementation != "CPython":
+            continue
+        if interp.minor[0] != 3 or interp.minor[1] not in MINORS:
             continue
         key = (interp.version, interp.free_threaded)
         if key not in keys:
