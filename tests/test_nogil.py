@@ -49,12 +49,16 @@ def test_a_shared_generator_reports_instead_of_hanging():
 
 def test_locked_races_lose_nothing_and_leave_no_thread():
     before = threading.active_count()
-    out = nogil_child._races({"threads": 3, "iterations": 5_000, "documents": 1})
+    out = nogil_child._races(
+        {"threads": 3, "iterations": 5_000, "documents": 1, "trials": 2}
+    )
     assert threading.active_count() == before
     for name, row in out.items():
         if "locked" in name:
             assert row["got"] == row["expected"], name
     assert out["stingy/spendy"]["updates"] == 2 * 5_000
+    assert len(out["count += 1"]["trials"]) == 2
+    assert len(out["count += 1, locked"]["trials"]) == 1
 
 
 def test_start_together_runs_every_thread_once():
@@ -152,6 +156,29 @@ def test_builds_as_predicted_catches_what_breaks_the_prediction():
     assert nogil.builds_as_predicted([wrong_counts]) == {"x": False}
 
 
+def test_busy_cores_keep_the_verdict_right_when_the_baseline_was_slowed():
+    gil = nogil.BuildTiming(
+        "GIL build, threads", "3.13.0", "threads", {1: 2.0, 2: 1.0}, True,
+        cpu={1: 1.0, 2: 1.0},
+    )  # fmt: skip
+    assert gil.most_cores == pytest.approx(1.0)
+    free = nogil.BuildTiming(
+        "free-threaded, threads", "3.13.5t", "threads", {1: 1.0, 2: 1.0}, False,
+        cpu={1: 1.0, 2: 1.9},
+    )  # fmt: skip
+    stuck = nogil.BuildTiming(
+        "stuck", "3.13.5t", "threads", {1: 1.0, 2: 1.0}, False, cpu={2: 1.0}
+    )
+    procs = timing("GIL build, processes", {1: 1.0, 2: 0.52}, mode="processes")
+    assert nogil.builds_as_predicted([gil, free, stuck, procs]) == {
+        "GIL build, threads": True,  # 2x "speedup", but one core: turns
+        "free-threaded, threads": True,  # no speedup, but 1.9 cores: at once
+        "stuck": False,
+        "GIL build, processes": True,
+    }
+    assert procs.most_cores is None
+
+
 def test_single_thread_cost():
     costs = nogil.single_thread_cost(
         [
@@ -178,6 +205,12 @@ def test_pools_as_predicted():
     assert nogil.pools_as_predicted(idle) == {"threads": True, "interpreters": True}
     stuck = {**idle, "interpreters 2": 1.0}
     assert nogil.pools_as_predicted(stuck)["interpreters"] is False
+    cpu = {"threads 2": 0.5, "interpreters 2": 1.9}  # busy cores decide
+    slow_base = {**stuck, "sequential 1": 3.0}
+    assert nogil.pools_as_predicted(slow_base, cpu) == {
+        "threads": True,
+        "interpreters": True,
+    }
 
 
 def test_lost_update_verdicts():
@@ -231,7 +264,8 @@ def test_the_reference_supports_the_notebooks_claims():
     assert undeclared["gil_after"] and not undeclared["gil_before"]
     assert not nogil.measure_extension(True, found=[]).result["gil_after"]
     sub = nogil.measure_subinterpreters(found=[])
-    assert all(nogil.pools_as_predicted(sub.result["walls"]).values())
+    verdict = nogil.pools_as_predicted(sub.result["walls"], sub.result["cpu"])
+    assert all(verdict.values())
     assert any(i["there"].startswith("ImportError") for i in sub.result["imports"])
     builtins = nogil.measure_builtins(found=[]).result["list.append"]
     assert builtins["got"] == builtins["expected"]
@@ -313,6 +347,8 @@ def test_plots_refuse_empty_input():
 def test_lost_share_counts_the_account_in_updates():
     assert viz._lost_share({"expected": 100, "got": 300, "updates": 40}, "a") == 0.5
     assert viz._lost_share({"expected": 10, "got": 4}, "c") == 0.6
+    row = {"expected": 10, "got": 4, "trials": [4, 10]}
+    assert viz._lost_share(row, "c") == pytest.approx(0.3)
 
 
 def test_the_panel_shows_the_given_run_then_measures_on_run(monkeypatch):

@@ -68,7 +68,7 @@ def main() -> int:
     runs = {
         "switches": nogil.gil_switches(found=found),
         "races": nogil.measure_races(found=found),
-        "races, GIL build": nogil.measure_races(build="gil", found=found),
+        "races, GIL build": nogil.measure_races(build="gil", trials=1, found=found),
         "builtins": nogil.measure_builtins(found=found),
         "generator": nogil.measure_generator(found=found),
         "extension": nogil.measure_extension(False, found=found),
@@ -88,7 +88,10 @@ def main() -> int:
         ),
         "locks lost nothing": all(nogil.lost_nothing_with_lock(runs["races"]).values()),
         "pools as predicted": all(
-            nogil.pools_as_predicted(runs["subinterpreters"].result["walls"]).values()
+            nogil.pools_as_predicted(
+                runs["subinterpreters"].result["walls"],
+                runs["subinterpreters"].result["cpu"],
+            ).values()
         ),
     }
     if not all(claims.values()):
@@ -103,7 +106,12 @@ def main() -> int:
     )
     data = {"note": note}
     data["builds"] = {
-        t.case: {"python": t.python, "walls": t.walls, "gil_enabled": t.gil_enabled}
+        t.case: {
+            "python": t.python,
+            "walls": t.walls,
+            "cpu": t.cpu,
+            "gil_enabled": t.gil_enabled,
+        }
         for t in builds
     }
     for key, m in runs.items():

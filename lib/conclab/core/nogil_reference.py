@@ -2,7 +2,8 @@
 return, labelled ``source="reference"``, where an interpreter is missing.
 
 Written by ``tools/nogil_reference.py`` from one real run; do not edit by hand.
-Measured 2026-12-01 on Linux x86_64, 2 cores (load average 11.3 at the start), CPython 3.13.0, 3.13.5t, 3.14.10.
+Measured 2026-12-01 on Linux x86_64, 2 cores (load average 13.6 at the
+start), CPython 3.13.0, 3.13.5t, 3.14.10.
 """
 
 from __future__ import annotations
@@ -12,42 +13,58 @@ from typing import Any
 __all__ = ["NOGIL_REFERENCE"]
 
 NOGIL_REFERENCE: dict[str, Any] = {
-    "note": "Measured 2026-12-01 on Linux x86_64, 2 cores (load average 11.3 at "
+    "note": "Measured 2026-12-01 on Linux x86_64, 2 cores (load average 13.6 at "
     "the start), CPython 3.13.0, 3.13.5t, 3.14.10.",
     "builds": {
         "GIL build, threads": {
             "python": "3.13.0",
             "walls": {
-                1: 0.22971591999998964,
-                2: 0.2519944680000208,
-                4: 0.17277684800001225,
+                1: 0.17103317300006893,
+                2: 0.18890773000021,
+                4: 0.19293266400018183,
+            },
+            "cpu": {
+                1: 0.16525688500000002,
+                2: 0.17110668499999998,
+                4: 0.16900373899999993,
             },
             "gil_enabled": True,
         },
         "free-threaded, threads": {
             "python": "3.13.5t",
             "walls": {
-                1: 0.341111834000003,
-                2: 0.5663280430001123,
-                4: 0.594579923999845,
+                1: 0.29778192699996,
+                2: 0.1795016920004855,
+                4: 0.21632908300034615,
             },
+            "cpu": {1: 0.287226275, 2: 0.28595291300000003, 4: 0.28922215800000006},
             "gil_enabled": False,
         },
         "free-threaded + PYTHON_GIL=1": {
             "python": "3.13.5t",
             "walls": {
-                1: 0.6099562069998683,
-                2: 0.5817218760000742,
-                4: 0.5892197830000896,
+                1: 0.2862631119996877,
+                2: 0.3184559130004345,
+                4: 0.3187322520007001,
+            },
+            "cpu": {
+                1: 0.33225431400000005,
+                2: 0.29358859800000003,
+                4: 0.3096331969999999,
             },
             "gil_enabled": True,
         },
         "GIL build, processes": {
             "python": "3.13.0",
             "walls": {
-                1: 0.21563235600001462,
-                2: 0.38558734799994454,
-                4: 0.1468951780000225,
+                1: 0.16389516799972625,
+                2: 0.11368707100064057,
+                4: 0.13485824300005333,
+            },
+            "cpu": {
+                1: 0.19842524700000003,
+                2: 0.006780428000000005,
+                4: 0.007698545000000001,
             },
             "gil_enabled": True,
         },
@@ -69,35 +86,84 @@ NOGIL_REFERENCE: dict[str, Any] = {
         "result": {
             "count += 1": {
                 "expected": 400000,
-                "got": 166952,
-                "seconds": 0.05543319299999894,
+                "got": 154644,
+                "trials": [154644, 107826, 113893, 127020, 129634],
+                "seconds": 0.06548125799999979,
             },
             "count += 1, locked": {
                 "expected": 400000,
                 "got": 400000,
-                "seconds": 0.2096828539999933,
+                "trials": [400000],
+                "seconds": 0.2138828420002028,
             },
             "table[ch] += 1": {
                 "expected": 115832,
-                "got": 99945,
-                "seconds": 0.02989608000007138,
+                "got": 108574,
+                "trials": [108574, 102068, 108393, 101746, 101898],
+                "seconds": 0.025208724999902187,
             },
             "table[ch] += 1, locked": {
                 "expected": 115832,
                 "got": 115832,
-                "seconds": 0.015471661999981734,
+                "trials": [115832],
+                "seconds": 0.018684422999285744,
             },
             "stingy/spendy": {
                 "expected": 100,
-                "got": 396840,
+                "got": -219340,
+                "trials": [-219340, 376850, -55860, 1111190, 100],
+                "seconds": 0.07254794639993634,
                 "updates": 400000,
-                "seconds": 0.07799434100002145,
             },
             "stingy/spendy, locked": {
                 "expected": 100,
                 "got": 100,
+                "trials": [100],
+                "seconds": 0.24463466099950892,
                 "updates": 400000,
-                "seconds": 0.26639369600002283,
+            },
+        },
+    },
+    "races, GIL build": {
+        "python": "3.13.0",
+        "result": {
+            "count += 1": {
+                "expected": 400000,
+                "got": 400000,
+                "trials": [400000],
+                "seconds": 0.03856661299960251,
+            },
+            "count += 1, locked": {
+                "expected": 400000,
+                "got": 400000,
+                "trials": [400000],
+                "seconds": 0.1552859820003505,
+            },
+            "table[ch] += 1": {
+                "expected": 115832,
+                "got": 115832,
+                "trials": [115832],
+                "seconds": 0.013817783999911626,
+            },
+            "table[ch] += 1, locked": {
+                "expected": 115832,
+                "got": 115832,
+                "trials": [115832],
+                "seconds": 0.01998833600009675,
+            },
+            "stingy/spendy": {
+                "expected": 100,
+                "got": 100,
+                "trials": [100],
+                "seconds": 0.023044945000037842,
+                "updates": 400000,
+            },
+            "stingy/spendy, locked": {
+                "expected": 100,
+                "got": 100,
+                "trials": [100],
+                "seconds": 0.16592962100003206,
+                "updates": 400000,
             },
         },
     },
@@ -106,17 +172,19 @@ NOGIL_REFERENCE: dict[str, Any] = {
         "result": {
             "list.append": {"expected": 800000, "got": 800000},
             "shared iterator": [
-                {"items": 200000, "taken": 378242, "distinct": 200000},
-                {"items": 200000, "taken": 441499, "distinct": 200000},
-                {"items": 200000, "taken": 470755, "distinct": 200000},
-                {"items": 200000, "taken": 303543, "distinct": 200000},
-                {"items": 200000, "taken": 302283, "distinct": 200000},
+                {"items": 200000, "taken": 511964, "distinct": 200000},
+                {"items": 200000, "taken": 507256, "distinct": 200000},
+                {"items": 200000, "taken": 538134, "distinct": 200000},
+                {"items": 200000, "taken": 578746, "distinct": 200000},
+                {"items": 200000, "taken": 518849, "distinct": 200000},
             ],
         },
     },
     "generator": {
         "python": "3.13.5t",
-        "result": {"outcomes": ["crashed (signal 11)", "no error", "no error"]},
+        "result": {
+            "outcomes": ["ValueError", "crashed (signal 11)", "crashed (signal 11)"]
+        },
     },
     "extension": {
         "python": "3.13.5t",
@@ -135,7 +203,9 @@ NOGIL_REFERENCE: dict[str, Any] = {
                 "-Xgil=0."
             ],
             "error": "",
-            "walls": {"1": 0.25379078199989635, "4": 0.2551390140001786},
+            "free_threaded_build": True,
+            "walls": {"1": 0.17648022200046398, "4": 0.17925400100011757},
+            "cores used": 0.9603909315245194,
         },
     },
     "extension, declared": {
@@ -146,20 +216,39 @@ NOGIL_REFERENCE: dict[str, Any] = {
             "gil_after": False,
             "warnings": [],
             "error": "",
-            "walls": {"1": 0.1744472789998781, "4": 0.17626392800002577},
+            "free_threaded_build": True,
+            "walls": {"1": 0.1820707830001993, "4": 0.14150450199940678},
+            "cores used": 1.1779598150219897,
         },
     },
     "subinterpreters": {
         "python": "3.14.10",
         "result": {
             "walls": {
-                "sequential 1": 0.34098470000003545,
-                "threads 2": 0.32364894900001673,
-                "threads 4": 0.39968231000011656,
-                "interpreters 2": 0.5483234659998288,
-                "interpreters 4": 0.6268275690001701,
-                "processes 2": 0.35220106899987513,
-                "processes 4": 0.34744691000014427,
+                "sequential 1": 0.23450210899954982,
+                "threads 2": 0.25728494099985255,
+                "threads 4": 0.23920553199968708,
+                "interpreters 2": 0.13505737200011936,
+                "interpreters 4": 0.13694517299973086,
+                "processes 2": 0.13153802900069422,
+                "processes 4": 0.12783258899980865,
+            },
+            "start-up": {
+                "threads 2": 0.01537360800011811,
+                "threads 4": 0.028122108999923512,
+                "interpreters 2": 0.0805012020000504,
+                "interpreters 4": 0.17033824700047262,
+                "processes 2": 0.14694462799980101,
+                "processes 4": 0.16837097099960374,
+            },
+            "cpu": {
+                "sequential 1": 0.2331609379999997,
+                "threads 2": 0.23865508000000002,
+                "threads 4": 0.234441801,
+                "interpreters 2": 0.23313219799999996,
+                "interpreters 4": 0.2302251500000001,
+                "processes 2": 0.0013944059999997371,
+                "processes 4": 0.0010164139999999655,
             },
             "sharing": {
                 "queue message": "hello from a subinterpreter",
@@ -173,59 +262,11 @@ NOGIL_REFERENCE: dict[str, Any] = {
                 {
                     "module": "numpy",
                     "here": "imported",
-                    "there": "ImportError: \n"
-                    "\n"
-                    "IMPORTANT: PLEASE READ "
-                    "THIS FOR ADVICE ON HOW "
-                    "TO SOLVE THIS ISSUE!\n"
-                    "\n"
-                    "Importing the numpy "
-                    "C-extensions failed. "
-                    "This error can happen "
-                    "for\n"
-                    "many reasons, often due "
-                    "to issues with your "
-                    "setup or how NumPy was\n"
-                    "installed.\n"
-                    "\n"
-                    "We have compiled some "
-                    "common reasons and "
-                    "troubleshooting tips "
-                    "at:\n"
-                    "\n"
-                    "    "
-                    "https://numpy.org/devdocs/user/troubleshooting-importerror.html\n"
-                    "\n"
-                    "Please note and check "
-                    "the following:\n"
-                    "\n"
-                    "  * The Python version "
-                    "is: Python 3.14 from "
-                    '"/tmp/nb12-v314/bin/python"\n'
-                    "  * The NumPy version "
-                    'is: "2.5.5"\n'
-                    "\n"
-                    "and make sure that they "
-                    "are the versions you "
-                    "expect.\n"
-                    "\n"
-                    "Please carefully study "
-                    "the information and "
-                    "documentation linked "
-                    "above.\n"
-                    "This is unlikely to be "
-                    "a NumPy issue but will "
-                    "be caused by a bad "
-                    "install\n"
-                    "or environment on your "
-                    "machine.\n"
-                    "\n"
-                    "Original error was: "
-                    "module "
+                    "there": "ImportError: module "
                     "numpy._core._multiarray_umath "
                     "does not support "
                     "loading in "
-                    "subinterpreters\n",
+                    "subinterpreters",
                 },
                 {
                     "module": "readline",
