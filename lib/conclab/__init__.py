@@ -37,3 +37,8 @@ from .widgets import *
 from .workloads import *
 
 __version__ = "0.1.0"
+from .core.async_clients import *  # nb11
+from .core.async_server import *  # nb11
+from .exercises.asyncio_checks import *  # nb11
+from .ui.asyncio_panel import *  # nb11
+from .viz.asyncio_plots import *  # nb11

@@ -1,0 +1,1 @@
+"""Exercise checkers and their answer keys (they may use the core layer)."""

@@ -1,0 +1,1 @@
+"""The viz layer: every ``plot_*``, object-oriented matplotlib Figures, no pyplot."""
