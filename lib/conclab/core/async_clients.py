@@ -458,12 +458,15 @@ class LoopLag:
         self.interval = check_number("interval", interval, minimum=0.0005, maximum=1)
         self.samples: list[tuple[float, float]] = []
         self._task: asyncio.Task[None] | None = None
+        self._since: float | None = None
 
-    async def _probe(self) -> None:
+    async def probe(self) -> None:
+        """The probe task: sleep ``interval``, note how late it woke, again."""
         while True:
-            before = now()
-            await asyncio.sleep(self.interval)
-            self.samples.append((now(), now() - before - self.interval))
+            self._since = before = now()
+            await asyncio.sleep(self.interval)  # a free loop wakes it on time
+            woke = now()
+            self.samples.append((woke, woke - before - self.interval))
 
     @property
     def max(self) -> float:
@@ -471,12 +474,17 @@ class LoopLag:
         return max((late for _, late in self.samples), default=0.0)
 
     async def __aenter__(self) -> LoopLag:
-        self._task = asyncio.create_task(self._probe(), name="conclab-lag-probe")
+        self._task = asyncio.create_task(self.probe(), name="conclab-lag-probe")
         await asyncio.sleep(0)  # let the probe take its first step
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         task, self._task = self._task, None
+        if self._since is not None:  # a wake-up that is due but has not run yet
+            late = now() - self._since - self.interval
+            if late > 0:
+                self.samples.append((now(), late))
+            self._since = None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -508,6 +516,34 @@ def _kernel_task(task: asyncio.Task[Any]) -> bool:
     return module.split(".")[0] in _KERNEL_MODULES
 
 
+def _kernel_thread(thread: threading.Thread) -> bool:
+    """A thread of the Jupyter kernel itself (e.g. pyzmq's garbage collector,
+    started the first time a big message such as a plot is sent)."""
+    target = getattr(thread, "_target", None)
+    modules = [type(thread).__module__, getattr(target, "__module__", "") or ""]
+    return any(m.split(".")[0] in _KERNEL_MODULES for m in modules)
+
+
+def _children() -> set[tuple[int, str]]:
+    """(pid, name) of this process's live children and grandchildren, less
+    multiprocessing's own helpers (the resource tracker; the forkserver
+    itself, though not what it forked)."""
+    import psutil
+
+    found = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                continue
+            cmdline = " ".join(child.cmdline())
+            found.add((child.pid, child.name()))
+        except psutil.Error:
+            continue
+        if "resource_tracker" in cmdline or "forkserver" in cmdline:
+            found.discard((child.pid, child.name()))
+    return found
+
+
 def running_now() -> dict[str, set[Any]]:
     """What is running in this process now: asyncio tasks (when a loop runs
     here), threads, inet sockets, child processes. Compare with
@@ -527,19 +563,19 @@ def running_now() -> dict[str, set[Any]]:
         "tasks": tasks,
         "threads": set(threading.enumerate()),
         "sockets": sockets,
+        "processes": _children(),
     }
+
+
+_KEYS = {"tasks", "threads", "sockets", "processes"}
 
 
 def left_running(before: dict[str, set[Any]]) -> dict[str, list[str]]:
     """What runs now and did not at ``before`` (from :func:`running_now`):
-    tasks (the kernel's own left out), threads, sockets, and child
+    tasks and threads (the kernel's own left out), sockets, and child
     processes (multiprocessing's forkserver and resource tracker left out).
     Empty lists mean that everything was cleaned up. Notebook 11."""
-    from ..ipc import leftover_children
-
-    if not isinstance(before, dict) or not {"tasks", "threads", "sockets"} <= set(
-        before
-    ):
+    if not isinstance(before, dict) or not set(before) >= _KEYS:
         raise TypeError("before must be what running_now() returned")
     now_running = running_now()
     tasks = [
@@ -547,16 +583,21 @@ def left_running(before: dict[str, set[Any]]) -> dict[str, list[str]]:
         for t in now_running["tasks"] - before["tasks"]
         if not _kernel_task(t)
     ]
-    threads = [t.name for t in now_running["threads"] - before["threads"]]
+    threads = [
+        t.name
+        for t in now_running["threads"] - before["threads"]
+        if not _kernel_thread(t)
+    ]
     sockets = [
         f"{laddr.ip}:{laddr.port} -> "
         + (f"{raddr.ip}:{raddr.port}" if raddr else "-")
         + f" {status}"
         for laddr, raddr, status in now_running["sockets"] - before["sockets"]
     ]
+    processes = [name for _, name in now_running["processes"] - before["processes"]]
     return {
         "tasks": sorted(tasks),
         "threads": sorted(threads),
         "sockets": sorted(sockets),
-        "processes": sorted(leftover_children()),
+        "processes": sorted(processes),
     }

@@ -17,8 +17,8 @@ two query options the notebook uses:
 ``?latency=0.5``
     this request's own latency (0–5 s), e.g. a slow request for a timeout.
 ``?hold=ID``
-    hold the answer until run ``ID`` is released (at most
-    :data:`GATE_TIMEOUT` seconds), then wait the latency.
+    hold the answer until run ``ID`` is released (at most ``gate_timeout``
+    seconds, :data:`GATE_TIMEOUT` by default), then wait the latency.
     ``GET /gate?run=ID`` answers ``arrived N`` (how many requests of that
     run are held), ``GET /gate?run=ID&release=1`` lets them go. A client
     that starts N requests, waits until N have arrived, measures its memory
@@ -106,6 +106,7 @@ class _State:
     latency: float
     bodies: dict[int, bytes]
     index: bytes
+    gate_timeout: float = GATE_TIMEOUT
     requests: int = 0
     errors: int = 0
     open: int = 0
@@ -167,7 +168,7 @@ async def _hold(state: _State, run: str) -> None:
     if gate.released:
         return
     try:
-        await asyncio.wait_for(gate.event.wait(), GATE_TIMEOUT)
+        await asyncio.wait_for(gate.event.wait(), state.gate_timeout)
     except asyncio.TimeoutError:
         state.gate_timeouts += 1
         gate.release()
@@ -266,12 +267,16 @@ def _commands(conn: Any, loop: asyncio.AbstractEventLoop, state: _State, stop: A
 
 
 async def _main(
-    conn: Any, latency: float, numbers: tuple[int, ...], connections: int
+    conn: Any,
+    latency: float,
+    numbers: tuple[int, ...],
+    connections: int,
+    gate_timeout: float,
 ) -> None:
     limit = raise_open_files(connections + _SPARE_FILES)
     bodies = {n: document(n).encode("utf-8") for n in numbers}
     index = "".join(f"/rfc/rfc{n}.txt\n" for n in numbers).encode("ascii")
-    state = _State(latency=latency, bodies=bodies, index=index)
+    state = _State(latency, bodies, index, gate_timeout)
     server = await asyncio.start_server(
         lambda r, w: _handle(state, r, w),
         "127.0.0.1",
@@ -294,10 +299,16 @@ async def _main(
     conn.send(("stopped", state.stats()))
 
 
-def _serve(conn: Any, latency: float, numbers: tuple[int, ...], connections: int):
+def _serve(
+    conn: Any,
+    latency: float,
+    numbers: tuple[int, ...],
+    connections: int,
+    gate_timeout: float = GATE_TIMEOUT,
+) -> None:
     """The server process's target (importable by name for spawn/forkserver)."""
     try:
-        asyncio.run(_main(conn, latency, numbers, connections))
+        asyncio.run(_main(conn, latency, numbers, connections, gate_timeout))
     except BaseException as exc:  # report to the parent, never hang it
         with contextlib.suppress(OSError):
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -326,6 +337,7 @@ class AsyncCorpusServer:
         numbers: Iterable[int] = DOCUMENT_NUMBERS,
         max_connections: int = 10_000,
         start_method: str | None = None,
+        gate_timeout: float = GATE_TIMEOUT,
     ) -> None:
         from ..env import mp_context
 
@@ -336,12 +348,21 @@ class AsyncCorpusServer:
         self.max_connections = check_int(
             "max_connections", max_connections, minimum=1, maximum=MAX_CONNECTIONS
         )
+        self.gate_timeout = check_number(
+            "gate_timeout", gate_timeout, minimum=0.01, maximum=600
+        )
         ctx = mp_context(start_method)
         self._lock = threading.Lock()
         self._conn, child = ctx.Pipe()
         self._process: Any = ctx.Process(
             target=_serve,
-            args=(child, self._latency, self.numbers, self.max_connections),
+            args=(
+                child,
+                self._latency,
+                self.numbers,
+                self.max_connections,
+                self.gate_timeout,
+            ),
             name="conclab-async-corpus",
             daemon=True,
         )
@@ -490,6 +511,7 @@ def serve_corpus_async(
     numbers: Iterable[int] = DOCUMENT_NUMBERS,
     max_connections: int = 10_000,
     start_method: str | None = None,
+    gate_timeout: float = GATE_TIMEOUT,
 ) -> AsyncCorpusServer:
     """Start the asyncio corpus server in a process of its own (see the module
     docstring) and return it once it listens on ``127.0.0.1``::
@@ -498,6 +520,9 @@ def serve_corpus_async(
             text = await lab.fetch_async(server.url(1000))
 
     ``max_connections`` sizes the listen backlog and the server's open-file
-    limit. Introduced in ``11_asyncio.ipynb``.
+    limit; ``gate_timeout`` bounds how long a ``?hold=`` request waits to be
+    released. Introduced in ``11_asyncio.ipynb``.
     """
-    return AsyncCorpusServer(latency, numbers, max_connections, start_method)
+    return AsyncCorpusServer(
+        latency, numbers, max_connections, start_method, gate_timeout
+    )

@@ -20,7 +20,7 @@ from ..checks import Verdict, verdict
 from ..core.async_clients import watch_loop
 from ..corpus import document
 from ..timeline import now
-from ..workloads import count_letters
+from ..workloads import count_letters, fetch_text
 
 __all__ = ["check_fetch_all", "check_nonblocking", "check_queue_count"]
 
@@ -233,18 +233,21 @@ async def check_nonblocking(
     fetch_count: Callable[..., Any] | None, server: Any
 ) -> Verdict:
     """Exercise 3: ``async def fetch_count(url)`` returns the letter table of
-    one document without blocking the event loop. Four calls run together
+    one document without blocking the event loop. Three calls run together
     against ``server`` (a :func:`conclab.serve_corpus_async` server) with a
     0.2 s latency, under :func:`conclab.watch_loop`: the loop must stay
-    responsive (lag under 0.1 s) and the four must overlap.
+    responsive (lag under 0.1 s) and the three must overlap.
     """
     problem = _not_async("fetch_count", fetch_count)
     if problem:
         return verdict(False, "", problem)
     if not hasattr(server, "url") or not getattr(server, "running", False):
         raise TypeError("server must be a running lab.serve_corpus_async() server")
-    numbers = list(server.numbers)[:4]
+    numbers = list(server.numbers)[:3]
     urls = [server.url(n, latency=_LATENCY) for n in numbers]
+    # A process's first urlopen builds urllib's opener (and a TLS context);
+    # three threads doing that at once take long. Not the student's doing:
+    fetch_text(server.url(numbers[0], latency=0))
     before = _ours()
     start = now()
     async with watch_loop(0.005) as lag:
@@ -255,7 +258,7 @@ async def check_nonblocking(
     left = await _left_behind(before)
     await _cancel(left)
     if status == "timeout":
-        return verdict(False, "", "the four calls did not finish within 10 s.")
+        return verdict(False, "", "the three calls did not finish within 10 s.")
     if status == "error":
         return verdict(False, "", f"fetch_count raised {type(got).__name__}: {got}")
     if not isinstance(got, list) or all(g is None for g in got):
@@ -269,19 +272,17 @@ async def check_nonblocking(
         return verdict(
             False,
             "",
-            f"the event loop was blocked for {lag.max * 1000:.0f} ms: something "
-            "inside the coroutine waits without await.",
+            "the event loop was blocked while the documents downloaded: "
+            "something inside the coroutine waits without await.",
         )
-    if wall >= 3 * _LATENCY:
+    if wall >= 2.5 * _LATENCY:
         return verdict(
             False,
             "",
-            f"four calls took {wall:.2f} s, as if one after the other "
-            f"({_LATENCY} s of latency each): they should overlap.",
+            "the three calls took as long as one after the other: they should overlap.",
         )
     return verdict(
         True,
-        f"right tables, the loop never waited more than {lag.max * 1000:.0f} ms, "
-        "and the four overlapped.",
+        "right tables, the loop stayed free, and the three calls overlapped.",
         "",
     )

@@ -105,14 +105,27 @@ def plot_bursts(results: Sequence[Any], title: str = "") -> Figure:
         kib = [m / _KIB for _, m in points]
         _mode_line(right, [n for n, _ in points], kib, mode, _style(mode))
     _log_axis(right, levels)
-    right.set_ylim(bottom=0)
+    right.set_ylim(
+        0, max([m / _KIB for p in memory.values() for _, m in p] + [1]) * 1.15
+    )
     _label(
         right,
         "concurrent requests",
         "resident memory per request (KiB)",
-        "Memory while all wait",
+        "Memory per waiting request",
     )
-    right.legend(fontsize=LEGEND_SIZE)
+    if min(levels) < 100:
+        right.text(
+            0.5,
+            0.97,
+            "with few requests, the process's first allocations dominate",
+            transform=right.transAxes,
+            ha="center",
+            va="top",
+            fontsize=TICK_SIZE - 2,
+            color="#555555",
+        )
+    right.legend(fontsize=LEGEND_SIZE, loc="center right")
     if title:
         fig.suptitle(title, fontsize=TITLE_SIZE)
     return fig
@@ -139,7 +152,8 @@ def _check_runs(runs: Mapping[str, Any]) -> list[tuple[str, list[Span], Any]]:
 
 def plot_loop_lag(runs: Mapping[str, Any], blocked: float | None = None) -> Figure:
     """For each run, a Gantt chart of its tasks (top) and the event loop's
-    lag (bottom), on one time axis; runs side by side, same scales.
+    lag (bottom: one stem per wake-up of the probe, as late as it came), on
+    one time axis; runs side by side, same scales.
 
     ``runs`` maps a title to ``(spans, lag)``: the spans recorded with
     :class:`conclab.Recorder` (``worker`` = the task's name) and the
@@ -177,7 +191,9 @@ def plot_loop_lag(runs: Mapping[str, Any], blocked: float | None = None) -> Figu
         below.tick_params(labelsize=TICK_SIZE)
         xs = [(t - origin) * 1000 for t, _ in lag.samples]
         ys = [late * 1000 for _, late in lag.samples]
-        below.plot(xs, ys, color="#9467bd", marker=".", linewidth=1.5, label="lag")
+        # one stem per wake-up: how late it came (nothing is known in between)
+        below.vlines(xs, 0, ys, color="#9467bd", linewidth=1.5)
+        below.plot(xs, ys, "o", color="#9467bd", markersize=3, label="wake-up lag")
         if blocked is not None:
             below.axhline(
                 blocked * 1000,
