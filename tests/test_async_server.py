@@ -198,3 +198,30 @@ def test_raise_open_files_never_exceeds_the_hard_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     with pytest.raises(ValueError):
         raise_open_files(0)
+
+
+def _start_and_die(conn) -> None:
+    """A parent that starts a server, reports its pid, and is killed."""
+    server = lab.serve_corpus_async()
+    conn.send(server.pid)
+    threading.Event().wait(60)  # killed before this returns
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_the_server_stops_when_its_parent_is_killed(method):
+    import psutil
+
+    ctx = lab.mp_context(method)
+    receiver, sender = ctx.Pipe(duplex=False)
+    parent = ctx.Process(target=_start_and_die, args=(sender,))
+    parent.start()
+    assert receiver.poll(60)
+    pid = receiver.recv()
+    parent.kill()  # like a kernel that is restarted: no clean-up runs
+    parent.join(10)
+    try:
+        server = psutil.Process(pid)
+        server.wait(timeout=10)  # it notices and exits
+    except psutil.NoSuchProcess:
+        pass
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"

@@ -244,8 +244,18 @@ def _commands(conn: Any, loop: asyncio.AbstractEventLoop, state: _State, stop: A
 
         return asyncio.run_coroutine_threadsafe(run(), loop).result(10)
 
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    watched = [conn] if parent is None else [conn, parent.sentinel]
     try:
         while True:
+            # Under fork this process also holds the parent's end of the
+            # pipe, so a killed parent (a restarted kernel) never shows as
+            # EOF: its sentinel does.
+            if conn not in wait(watched):
+                break
             try:
                 command, *args = conn.recv()
             except (EOFError, OSError):  # the parent went away: stop

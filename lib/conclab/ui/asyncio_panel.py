@@ -27,7 +27,8 @@ __all__ = ["THREAD_BURST_LIMIT", "BurstExperiment", "burst_panel"]
 
 #: The panel measures threads only up to this many at once: when 5,000
 #: answers come back together, 5,000 threads queue for the GIL and a burst
-#: took 90 s on the 2-core reference machine (10,000: minutes).
+#: took 90 s on the 2-core machine of notebook 11 (10,000: not done after
+#: 11 minutes).
 THREAD_BURST_LIMIT = 2_000
 
 _Key = tuple[float, tuple[int, ...]]
