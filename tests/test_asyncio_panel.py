@@ -5,24 +5,30 @@ from __future__ import annotations
 import pytest
 
 import conclab as lab
+from conclab.core import async_clients
 from conclab.ui import asyncio_panel
 
 
 @pytest.fixture(scope="module")
-def server():
-    with lab.serve_corpus_async(latency=0.05, max_connections=200) as running:
-        yield running
+def sweep():
+    with lab.serve_corpus_async(latency=0.05, max_connections=100) as server:
+        return lab.burst_sweep(server, levels=(10,))
 
 
-@pytest.fixture(scope="module")
-def sweep(server):
-    return lab.burst_sweep(server, levels=(10,))
+@pytest.fixture
+def small_machine(monkeypatch):
+    """Pretend the open-file limit allows up to 100 requests at once."""
+    monkeypatch.setattr(async_clients, "_hard_open_files", lambda: 200)
 
 
-def test_the_first_picture_is_the_given_sweep_without_measuring(server, sweep):
-    before = server.stats()["requests"]
-    panel = lab.burst_panel(server, initial=sweep)
-    assert server.stats()["requests"] == before  # nothing was measured again
+def test_the_first_picture_is_the_given_sweep_without_measuring(
+    sweep, small_machine, monkeypatch
+):
+    def no_server(**kwargs):
+        raise AssertionError("the initial sweep must not be measured again")
+
+    monkeypatch.setattr(asyncio_panel, "serve_corpus_async", no_server)
+    panel = lab.burst_panel(initial=sweep)
     assert panel.png.startswith(b"\x89PNG")
     assert panel.values == {"latency": 0.05, "up_to": 10}
     assert panel.experiment.last == sweep
@@ -30,9 +36,10 @@ def test_the_first_picture_is_the_given_sweep_without_measuring(server, sweep):
     panel.close()
 
 
-def test_run_measures_the_chosen_settings(server, sweep):
-    panel = lab.burst_panel(server, initial=sweep)
+def test_run_measures_with_a_server_of_its_own(sweep, small_machine):
+    panel = lab.burst_panel(initial=sweep)
     first = panel.png
+    before = lab.running_now()
     panel.controls["latency"].value = 0.0
     assert panel.status.value == "Settings changed: press Run."
     panel.run_button.click()
@@ -44,13 +51,13 @@ def test_run_measures_the_chosen_settings(server, sweep):
         ("threads", 10),
     }
     assert all(r.ok and r.latency == 0.0 for r in results)
-    assert server.latency == 0.05  # the panel puts the latency back
+    assert lab.left_running(before)["processes"] == []  # its server is closed
     panel.close()
 
 
-def test_threads_are_measured_only_up_to_the_limit(server, monkeypatch):
+def test_threads_are_measured_only_up_to_the_limit(small_machine, monkeypatch):
     monkeypatch.setattr(asyncio_panel, "THREAD_BURST_LIMIT", 10)
-    experiment = lab.BurstExperiment(server)
+    experiment = lab.BurstExperiment()
     results = experiment.measure(0.0, 100)
     assert [(r.requests, r.mode) for r in results] == [
         (10, "asyncio"),
@@ -63,20 +70,24 @@ def test_threads_are_measured_only_up_to_the_limit(server, monkeypatch):
     assert "threads measured up to 10" in fig._suptitle.get_text()
 
 
-def test_the_plan_follows_the_machine_and_the_server(server):
-    experiment = lab.BurstExperiment(server)
-    assert experiment.levels == (10, 100)  # the server takes up to 200
+def test_the_plan_follows_the_machine(small_machine):
+    experiment = lab.BurstExperiment()
+    assert experiment.levels == (10, 100)
     assert experiment.plan(100) == (10, 100)
     assert experiment.plan(50) == (10,)
     with pytest.raises(ValueError):
         experiment.plan(5)
     assert experiment.default_up_to == 10
+    assert experiment.latency == asyncio_panel.DEFAULT_LATENCY
 
 
-def test_arguments_are_checked(server):
+def test_arguments_are_checked(sweep):
     with pytest.raises(TypeError):
-        lab.burst_panel("http://127.0.0.1:1")
+        lab.burst_panel(initial=[object()])
     with pytest.raises(TypeError):
-        lab.BurstExperiment(server, initial=[object()])
+        lab.BurstExperiment(initial=[])
+    mixed = [sweep[0], type(sweep[0])(**{**vars(sweep[0]), "latency": 0.2})]
+    with pytest.raises(ValueError, match="one latency"):
+        lab.BurstExperiment(initial=mixed)
     with pytest.raises(ValueError):
-        lab.BurstExperiment(server).measure(2.0, 10)
+        lab.BurstExperiment().measure(2.0, 10)

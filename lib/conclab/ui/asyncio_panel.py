@@ -1,11 +1,12 @@
 """The panel of notebook 11: concurrency × latency → time, tasks vs threads.
 
-An experiment object (:class:`BurstExperiment`: measures bursts of
-concurrent requests against an asyncio corpus server, each in a fresh child
-process, and remembers what it measured) and a view (:func:`burst_panel`: a
-:class:`conclab.FigurePanel` with a latency slider, a "up to" dropdown and a
-Run button, showing :func:`conclab.plot_bursts`). Built the course's way: an
-image of PNG bytes, so it works on ipywidgets 7.7.1 (Colab) and 8.
+An experiment object (:class:`BurstExperiment`: measures bursts of concurrent
+requests against an asyncio corpus server of its own, each burst in a fresh
+child process, and remembers what it measured) and a view
+(:func:`burst_panel`: a :class:`conclab.FigurePanel` with a latency slider, an
+"up to" dropdown and a Run button, showing :func:`conclab.plot_bursts`).
+Built the course's way: an image of PNG bytes, so it works on ipywidgets
+7.7.1 (Colab) and 8.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._validate import check_choice, check_int, check_number
 from ..core.async_clients import BURST_LEVELS, BURST_MODES, burst_levels, burst_sweep
-from ..core.async_server import AsyncCorpusServer
+from ..core.async_server import serve_corpus_async
 from ..viz.asyncio_plots import plot_bursts
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,42 +34,45 @@ THREAD_BURST_LIMIT = 2_000
 
 _Key = tuple[float, tuple[int, ...]]
 
+#: The latency of a panel that starts without an initial sweep (seconds).
+DEFAULT_LATENCY = 0.1
+
 
 class BurstExperiment:
-    """Bursts of concurrent requests, tasks vs threads, against ``server``.
+    """Bursts of concurrent requests, tasks vs threads.
 
-    :meth:`measure` ``(latency, up_to)`` sets the server's latency, runs
-    :func:`conclab.burst_sweep` at every level of :data:`BURST_LEVELS` up to
-    ``up_to`` that this machine allows (threads only up to
-    :data:`THREAD_BURST_LIMIT`), and keeps the results; the same settings
-    again return what was measured. ``initial`` is a sweep already made
-    (e.g. in the cell above) for the server's current latency: the panel
-    then shows it without measuring it twice. Notebook 11.
+    :meth:`measure` ``(latency, up_to)`` starts an asyncio corpus server
+    (:func:`conclab.serve_corpus_async`) with that latency for the duration
+    of the measurement, runs :func:`conclab.burst_sweep` at every level of
+    :data:`BURST_LEVELS` up to ``up_to`` that this machine allows (threads
+    only up to :data:`THREAD_BURST_LIMIT`), closes the server, and keeps the
+    results: the same settings again return what was measured. ``initial``
+    is a sweep already made (e.g. in the cell above): the panel then shows
+    it without measuring it twice. Notebook 11.
     """
 
     def __init__(
-        self,
-        server: AsyncCorpusServer,
-        initial: Sequence[Any] | None = None,
-        start_method: str | None = None,
+        self, initial: Sequence[Any] | None = None, start_method: str | None = None
     ) -> None:
-        if not isinstance(server, AsyncCorpusServer):
-            raise TypeError(
-                f"server must come from serve_corpus_async, got {type(server).__name__}"
-            )
-        self.server = server
         self.start_method = start_method
-        self.levels = burst_levels(BURST_LEVELS, server)
+        self.levels = burst_levels(BURST_LEVELS)
         if not self.levels:
             raise ValueError("this machine allows no burst level (open-file limit)")
         self.results: dict[_Key, list[Any]] = {}
         self.last: list[Any] = []
+        self.latency = DEFAULT_LATENCY
         if initial is not None:
             initial = list(initial)
-            if not initial or not all(hasattr(r, "requests") for r in initial):
-                raise TypeError("initial must be a list of BurstResult")
+            if not initial or not all(
+                hasattr(r, "requests") and hasattr(r, "latency") for r in initial
+            ):
+                raise TypeError("initial must be a non-empty list of BurstResult")
+            latencies = {round(r.latency, 6) for r in initial}
+            if len(latencies) != 1:
+                raise ValueError("initial must be one sweep, at one latency")
+            self.latency = latencies.pop()
             levels = tuple(sorted({r.requests for r in initial}))
-            self.results[(round(server.latency, 6), levels)] = initial
+            self.results[(self.latency, levels)] = initial
             self.last = initial
 
     @property
@@ -93,21 +97,19 @@ class BurstExperiment:
         levels = self.plan(up_to)
         key = (round(latency, 6), levels)
         if key not in self.results:
-            previous = self.server.latency
-            self.server.latency = latency
-            try:
-                results = []
+            results = []
+            with serve_corpus_async(
+                latency=latency,
+                max_connections=max(levels),
+                start_method=self.start_method,
+            ) as server:
                 for level in levels:
                     modes = [
                         m
                         for m in BURST_MODES
                         if m != "threads" or level <= THREAD_BURST_LIMIT
                     ]
-                    results += burst_sweep(
-                        self.server, (level,), modes, self.start_method
-                    )
-            finally:
-                self.server.latency = previous
+                    results += burst_sweep(server, (level,), modes, self.start_method)
             self.results[key] = results
         self.last = self.results[key]
         return self.last
@@ -128,22 +130,21 @@ class BurstExperiment:
 
 
 def burst_panel(
-    server: AsyncCorpusServer,
-    initial: Sequence[Any] | None = None,
-    start_method: str | None = None,
+    initial: Sequence[Any] | None = None, start_method: str | None = None
 ) -> FigurePanel:
     """Choose the server's latency and the largest number of concurrent
     requests, press Run: time and memory per request, tasks vs threads.
 
-    The first image is ``initial`` (the sweep made above, for the server's
-    current latency), so nothing is measured twice; otherwise the first
-    image is a measurement. Returns a :class:`conclab.FigurePanel`.
-    ``11_asyncio.ipynb``.
+    Each Run starts its own asyncio corpus server and closes it afterwards,
+    so the panel works after the notebook's own server is closed and leaves
+    nothing running. The first image is ``initial`` (a sweep made above), so
+    nothing is measured twice; without it the first image is a measurement.
+    Returns a :class:`conclab.FigurePanel`. ``11_asyncio.ipynb``.
     """
     from ..widgets import FigurePanel
 
-    experiment = BurstExperiment(server, initial, start_method)
-    latency_now = round(server.latency, 2)
+    experiment = BurstExperiment(initial, start_method)
+    latency_now = round(experiment.latency, 2)
     up_to_now = experiment.default_up_to
 
     def tasks_vs_threads(latency: float = latency_now, up_to: int = up_to_now):
