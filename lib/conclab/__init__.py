@@ -29,6 +29,8 @@ __version__ = "0.1.0"
 # module (below conclab) -> the names it exports: exactly its __all__
 # (tests/test_layout.py checks it). A new module is one more line.
 _EXPORTS: dict[str, str] = {
+    "core.async_clients": "BURST_LEVELS BURST_MODES BurstResult HTTPStatusError LoopLag burst burst_levels burst_sweep expected_letters fetch_async fetch_blocking left_running measure_burst running_now tasks_burst threads_burst watch_loop",
+    "core.async_server": "AsyncCorpusServer GATE_TIMEOUT MAX_CONNECTIONS raise_open_files serve_corpus_async",
     "core.children": "ScriptResult child_errors leftover_children run_in_child run_script stop_process",
     "core.conditions": "BUFFER_KINDS BoundedBuffer ConditionAccount ProducerConsumerResult RecordingCondition SyncEvent SyncRecorder one_condition_stall producer_consumer stingy_spendy stolen_wakeup",
     "core.corpus": "DOCUMENT_NUMBERS document documents",
@@ -58,6 +60,7 @@ _EXPORTS: dict[str, str] = {
     "core.waitgroup": "WAITGROUP_SEARCHES NotesWaitGroup WaitGroup notes_file_search search_notes_waitgroup search_rows search_waitgroup",
     "core.waiting": "WaitResult wait_by_joining wait_by_polling wait_by_sleeping",
     "core.workloads": "HASHLIB_GIL_MINSIZE compress_bytes count_primes do_something fetch_text hash_bytes make_buffer sleep_task",
+    "viz.asyncio_plots": "ASYNCIO_STYLE plot_bursts plot_loop_lag",
     "viz.conditions": "plot_producer_consumer plot_sync_timeline",
     "viz.figures": "figure figure_png plot_bars show",
     "viz.ipc": "plot_transports",
@@ -69,12 +72,14 @@ _EXPORTS: dict[str, str] = {
     "viz.speedup": "amdahl plot_speedup plot_sweep plot_times",
     "viz.startmethods": "plot_child_memory plot_copy_on_write plot_start_costs",
     "viz.timeline": "plot_ticks plot_timeline",
+    "ui.asyncio_panel": "BurstExperiment THREAD_BURST_LIMIT burst_panel",
     "ui.ipc": "transport_panel",
     "ui.nogil": "BuildsExperiment builds_panel",
     "ui.panel": "FigurePanel figure_panel",
     "ui.pools": "CHUNKSIZES ChunksizeExperiment ChunksizePanel chunksize_panel",
     "ui.semaphores": "PermitExperiment PermitPanel permit_counts permit_panel",
     "ui.speedup": "SpeedupExperiment SpeedupPanel speedup_panel",
+    "exercises.asyncio_checks": "check_fetch_all check_nonblocking check_queue_count",
     "exercises.conditions": "check_gate check_safe_account",
     "exercises.deadlocks": "check_transfer",
     "exercises.ipc": "check_letter_counts check_sendable check_shared_squares check_split",

@@ -39,7 +39,7 @@ class Timing(Protocol):
     def wall(self) -> float: ...
 
 
-def _mode_line(
+def mode_line(
     ax: Axes, xs: list[int], ys: list[float], mode: str, style: dict[str, str]
 ) -> None:
     """One measured line, in the mode's colour and marker."""
@@ -135,9 +135,7 @@ def _draw_times(ax: Axes, results: list[Timing], title: str) -> None:
                 label=f"sequential ({wall:.2f} s)",
             )
             continue
-        _mode_line(
-            ax, [w for w, _ in points], [wall for _, wall in points], mode, style
-        )
+        mode_line(ax, [w for w, _ in points], [wall for _, wall in points], mode, style)
     ax.set_ylim(bottom=0)
     label_axes(ax, "workers", "wall time (s)", title)
     ax.legend(fontsize=LEGEND_SIZE)
@@ -207,7 +205,7 @@ def _draw_speedup(
         xs = [w for w, _ in points]
         ys = [base / wall if wall > 0 else float("inf") for _, wall in points]
         top = max([top, *(y for y in ys if y != float("inf"))])
-        _mode_line(ax, xs, ys, mode, style)
+        mode_line(ax, xs, ys, mode, style)
     ax.set_ylim(0, top * 1.15)
     label_axes(ax, "workers", "speedup (× sequential)", title)
     ax.legend(fontsize=LEGEND_SIZE)
