@@ -37,3 +37,8 @@ from .widgets import *
 from .workloads import *
 
 __version__ = "0.1.0"
+from .core.cluster import *  # nb13
+from .core.dasktasks import *  # nb13
+from .exercises.cluster import *  # nb13
+from .ui.cluster import *  # nb13
+from .viz.cluster import *  # nb13

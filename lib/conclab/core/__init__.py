@@ -1,0 +1,1 @@
+"""The core layer: workloads, servers, runners and what runs in other processes."""

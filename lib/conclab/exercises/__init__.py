@@ -1,0 +1,1 @@
+"""The exercises layer: checkers and their answer keys."""

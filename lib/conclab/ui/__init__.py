@@ -1,0 +1,1 @@
+"""The ui layer: interactive panels (ipywidgets core widgets around a PNG image)."""

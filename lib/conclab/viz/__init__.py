@@ -1,0 +1,1 @@
+"""The viz layer: every ``plot_*``, as object-oriented matplotlib Figures."""
