@@ -20,6 +20,10 @@ import pytest
 from conclab import leftover_children, watch_shared_memory
 
 GRACE = 5.0  # seconds a test's threads and children get to finish ending
+# Threads a library keeps for the life of the process once it is used: not a
+# leak of the test that first used it. distributed's offload executor is one
+# module-level pool (distributed.utils), started by the first LocalCluster.
+PROCESS_LIFETIME_THREADS = ("Dask-Offload_",)
 
 
 def _children() -> set[int]:
@@ -30,7 +34,11 @@ def _left(before_threads: set[threading.Thread], before_children: set[int]):
     deadline = time.monotonic() + GRACE
     while True:
         threads = [
-            t for t in threading.enumerate() if t not in before_threads and t.is_alive()
+            t
+            for t in threading.enumerate()
+            if t not in before_threads
+            and t.is_alive()
+            and not t.name.startswith(PROCESS_LIFETIME_THREADS)
         ]
         children = leftover_children(ignore=before_children)
         if not (threads or children) or time.monotonic() > deadline:

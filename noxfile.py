@@ -235,7 +235,7 @@ def py313(session: nox.Session) -> None:
 @stage("py3.14", "3.14", "unit, nbval with the default start method (forkserver)"
        " and spawn")  # fmt: skip
 def py314(session: nox.Session) -> None:
-    install(session, "-e", ".[test]")
+    install(session, "-e", ".[test,dask]")
     expect(
         session,
         "import multiprocessing as mp; m = mp.get_start_method();"
@@ -251,7 +251,7 @@ def py314(session: nox.Session) -> None:
 def py313t(session: nox.Session) -> None:
     # Not .[dev]: cffi (under jupyterlab) refuses the free-threaded build.
     # --prefer-binary: matplotlib 3.11.2 has no cp313t wheel, 3.11.1 has.
-    install(session, "--prefer-binary", "-e", ".[test]")
+    install(session, "--prefer-binary", "-e", ".[test,dask]")
     expect(
         session,
         "import sys, conclab, numpy, matplotlib, zmq, ipykernel;"
@@ -264,21 +264,21 @@ def py313t(session: nox.Session) -> None:
 
 @stage("py3.12", "3.12", "unit, nbval fork")
 def py312(session: nox.Session) -> None:
-    install(session, "-e", ".[test]")
+    install(session, "-e", ".[test,dask]")
     unit(session, repo_checks=False)
     nbval(session, "fork")
 
 
 @stage("py3.15", "3.15", "unit, every notebook executed (nbval --nbval-lax)")
 def py315(session: nox.Session) -> None:
-    install(session, "-e", ".[test]")
+    install(session, "-e", ".[test,dask]")
     unit(session, repo_checks=False)
     nbval(session, None, lax=True)
 
 
 @stage("py3.11", "3.11", "unit (the oldest supported Python)")
 def py311(session: nox.Session) -> None:
-    install(session, "-e", ".[test]")
+    install(session, "-e", ".[test,dask]")
     unit(session, repo_checks=False)
 
 

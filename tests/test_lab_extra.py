@@ -39,8 +39,8 @@ def test_lab_extra_is_the_notebook_front_end_without_test_tooling():
 
 def test_dev_is_lab_plus_the_tools():
     dev = extras()["dev"]
-    assert "conclab[lab]" in dev
-    assert TEST_TOOLING - {"nbclient"} <= names(dev)
+    assert "conclab[lab]" in dev and "conclab[test]" in dev
+    assert TEST_TOOLING - {"nbclient"} <= names(dev) | names(extras()["test"])
 
 
 def test_make_lab_uses_its_own_venv_with_the_lab_extra():
@@ -55,4 +55,4 @@ def test_make_lab_uses_its_own_venv_with_the_lab_extra():
 def test_environment_yml_has_the_lab_extra():
     text = (ROOT / "environment.yml").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\s*-\s*([A-Za-z0-9_.-]+)", text, re.M))
-    assert names(extras()["lab"]) <= {n.lower() for n in listed}
+    assert names(extras()["lab"]) - {"conclab"} <= {n.lower() for n in listed}
