@@ -79,11 +79,12 @@ def check_answers(
         for key, why in explanations.items():
             print(f"   {key!r}: {why}")
     wrong = len(expected) - right - len(unanswered)
-    return verdict(
-        ok,
-        f"all {len(expected)} right.",
-        f"{right} of {len(expected)} right"
-        + (f", {wrong} wrong" if wrong else "")
-        + (f", {len(unanswered)} not answered yet" if unanswered else "")
-        + ". Which ones are wrong is for you to find: think again, not try again.",
-    )
+    if not wrong and not extra:
+        hint = f"{len(unanswered)} of {len(expected)} not answered yet."
+    else:
+        hint = (
+            f"{right} of {len(expected)} right, {wrong} wrong"
+            + (f", {len(unanswered)} not answered yet" if unanswered else "")
+            + ". Which ones are wrong is for you to find: think again, not try again."
+        )
+    return verdict(ok, f"all {len(expected)} right.", hint)
