@@ -74,7 +74,7 @@ class _WatchedAccount(BankAccount):
         self.problems: list[str] = []
         super().__init__(name, balance, timeout)
 
-    @property  # type: ignore[override]
+    @property
     def balance(self) -> int:
         return self._balance
 
