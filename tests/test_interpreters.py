@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conclab import env
+import conclab as lab
+from conclab.core import env
 from conclab.core import interpreters as it
 
 KERNEL = (sys.executable,)
@@ -134,6 +135,8 @@ def test_stub_points_at_this_library(tmp_path):
 
 
 @pytest.mark.skipif(env.free_threaded_build(), reason="needs a GIL build")
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="PYTHON_GIL exists from 3.13")
+@pytest.mark.skipif(not lab.gil_enabled(), reason="a GIL build's refusal")
 def test_a_gil_build_refuses_python_gil_0():
     with pytest.raises(it.ChildFailed, match="Disabling the GIL is not supported"):
         it.run_in(KERNEL, "probe", env={"PYTHON_GIL": "0"})

@@ -8,9 +8,8 @@ import threading
 
 import pytest
 
-from conclab import env
+from conclab.core import env, nogil, nogil_child
 from conclab.core import interpreters as it
-from conclab.core import nogil, nogil_child
 from conclab.core.nogil_reference import NOGIL_REFERENCE
 from conclab.ui import nogil as ui
 from conclab.viz import nogil as viz

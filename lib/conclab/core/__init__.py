@@ -1,2 +1,4 @@
-"""The core layer: workloads, runners, environment, interpreters, and every
-function that runs in another process (see DESIGN.md)."""
+"""The course's own code: workloads, corpus and server, runner, timeline,
+environment, file trees, the primitives taught, and every function that runs
+in another process. Imports nothing from the other layers.
+"""

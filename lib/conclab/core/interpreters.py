@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .._validate import check_choice, check_number
+from .validate import check_choice, check_number
 
 __all__ = [
     "ChildFailed",
@@ -177,7 +177,7 @@ def _child_env(stub: str, extra: Mapping[str, str]) -> dict[str, str]:
 
 def _last_error(stderr: str) -> str:
     """The line of a child's stderr that says what went wrong, without paths."""
-    from ..processes import ScriptResult
+    from .children import ScriptResult
 
     fatal = [ln for ln in stderr.splitlines() if "Fatal Python error" in ln]
     line = fatal[-1] if fatal else ScriptResult(1, "", stderr).error()

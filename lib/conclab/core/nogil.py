@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._validate import check_choice, check_int
 from .interpreters import (
     ChildFailed,
     Interpreter,
@@ -26,6 +25,7 @@ from .interpreters import (
     run_in,
 )
 from .nogil_reference import NOGIL_REFERENCE
+from .validate import check_choice, check_int
 
 __all__ = [
     "BUILD_CASES",

@@ -7,8 +7,8 @@ process and reads back one line of JSON (:func:`conclab.run_in`)::
     python -m conclab.core.nogil_child TASK '{"n": 40000, "tasks": 4}'
 
 Every function here uses only the standard library and three modules of the
-course that do too: ``conclab.workloads`` (``count_primes``, 02's workload),
-``conclab.races`` (05's stingy/spendy account) and ``conclab.corpus`` (05's
+course that do too: ``conclab.core.workloads`` (``count_primes``, 02's workload),
+``conclab.core.races`` (05's stingy/spendy account) and ``conclab.core.corpus`` (05's
 texts). The parent puts a stub ``conclab`` package on the child's
 ``PYTHONPATH`` that points at this library's folder without running the
 package's ``__init__`` (which imports numpy and matplotlib), so the child
@@ -65,12 +65,12 @@ JOIN_TIMEOUT = 120.0
 def build_facts() -> dict[str, Any]:
     """What this interpreter is: version, build, GIL now, subinterpreters.
 
-    The build and the GIL come from :mod:`conclab.env`, as in every
+    The build and the GIL come from :mod:`conclab.core.env`, as in every
     notebook's environment report: ``sysconfig.get_config_var
     ("Py_GIL_DISABLED")`` says whether the *build* is free-threaded,
     ``sys._is_gil_enabled()`` (3.13+) whether the GIL is on *now*.
     """
-    from conclab.env import free_threaded_build, gil_enabled
+    from conclab.core.env import free_threaded_build, gil_enabled
 
     return {
         "version": platform.python_version(),
@@ -90,7 +90,7 @@ def build_facts() -> dict[str, Any]:
 
 def primes_sequential(n: int, tasks: int) -> tuple[float, list[int]]:
     """``tasks`` × ``count_primes(n)`` one after the other; (seconds, counts)."""
-    from conclab.workloads import count_primes
+    from conclab.core.workloads import count_primes
 
     start = time.perf_counter()
     counts = [count_primes(n) for _ in range(tasks)]
@@ -101,7 +101,7 @@ def _pool(kind: str, workers: int) -> Executor:
     if kind == "threads":
         return ThreadPoolExecutor(max_workers=workers)
     if kind == "processes":
-        from conclab.env import mp_context  # $CONCLAB_START_METHOD, as everywhere
+        from conclab.core.env import mp_context  # $CONCLAB_START_METHOD, as everywhere
 
         return ProcessPoolExecutor(max_workers=workers, mp_context=mp_context())
     if kind == "interpreters":  # Python 3.14+
@@ -116,7 +116,7 @@ def primes_on_pool(
 ) -> tuple[float, list[int]]:
     """The same tasks on a pool of ``workers`` threads, processes or
     interpreters; (seconds, counts). The time includes starting the pool."""
-    from conclab.workloads import count_primes
+    from conclab.core.workloads import count_primes
 
     start = time.perf_counter()
     with _pool(kind, workers) as pool:
@@ -132,7 +132,7 @@ def primes_on_warm_pool(
     seconds during the work, counts). A new
     subinterpreter or spawned process imports its modules afresh, which can
     take longer than the work itself; this separates the two."""
-    from conclab.workloads import count_primes
+    from conclab.core.workloads import count_primes
 
     start = time.perf_counter()
     with _pool(kind, workers) as pool:
@@ -255,13 +255,14 @@ def _races(args: dict[str, Any]) -> dict[str, Any]:
     ``trials`` runs (``"got"`` is the first, ``"trials"`` all of them), and
     once with it."""
     global count
-    from conclab.corpus import document
-    from conclab.races import StingySpendy, letter_table
+    from conclab.core.corpus import document
+    from conclab.core.letters import count_letters
+    from conclab.core.races import StingySpendy
 
     threads, iterations = args["threads"], args["iterations"]
     trials = args.get("trials", 5)
     text = "".join(document(n) for n in range(1000, 1000 + args.get("documents", 4)))
-    letters = sum(letter_table(text).values())
+    letters = sum(count_letters(text).values())
     times = args.get("stingy_times", iterations)
     lock = threading.Lock()
 
@@ -272,7 +273,7 @@ def _races(args: dict[str, Any]) -> dict[str, Any]:
         return count
 
     def tabled(target: Callable[..., None], *extra: Any) -> int:
-        table = letter_table()
+        table = count_letters("")
         start_together(target, [(text.lower(), table, *extra)] * threads)
         return sum(table.values())
 

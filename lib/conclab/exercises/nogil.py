@@ -13,8 +13,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .._validate import check_callable
-from ..checks import Verdict, check_answers, verdict
+from ..core.validate import check_callable
+from .verdicts import Verdict, check_answers, verdict
 
 __all__ = [
     "check_speedup_predictions",

@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._validate import check_int
+from ..core.env import usable_cores
 from ..core.interpreters import Interpreter
 from ..core.nogil import BUILD_CASES, BuildTiming, build_cases, measure_builds
-from ..env import usable_cores
+from ..core.validate import check_int
 from ..viz.nogil import plot_builds
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ SIZES = (30_000, 60_000, 120_000, 240_000)
 
 
 def _workers_up_to(max_workers: int) -> list[int]:
-    from ..widgets import worker_counts
+    from .speedup import worker_counts
 
     return [w for w in worker_counts(max_workers) if w > 1]
 
@@ -111,7 +111,7 @@ def builds_panel(experiment: BuildsExperiment | None = None, **kwargs: Any) -> A
     with a Run button. ``12_free_threading.ipynb``."""
     import ipywidgets as widgets
 
-    from ..widgets import figure_panel
+    from .panel import figure_panel
 
     if experiment is None:
         experiment = BuildsExperiment(**kwargs)

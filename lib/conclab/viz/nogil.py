@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..plots import LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE, figure
+from .figures import LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE, figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -55,7 +55,7 @@ def _ideal(ax: Axes, max_workers: int, cores: int) -> None:
 
 
 def _cores(cores: int | None) -> int:
-    from ..env import usable_cores
+    from ..core.env import usable_cores
 
     return usable_cores() if cores is None else int(cores)
 
