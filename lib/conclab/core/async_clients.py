@@ -130,7 +130,10 @@ async def fetch_async(url: str, timeout: float = 30.0) -> str:
                 await writer.wait_closed()
         return body.decode("utf-8")
 
-    return await asyncio.wait_for(get(), timeout)
+    try:
+        return await asyncio.wait_for(get(), timeout)
+    except asyncio.TimeoutError as exc:  # the same class as TimeoutError from 3.11
+        raise TimeoutError(f"no answer from {url} within {timeout} s") from exc
 
 
 def fetch_blocking(url: str, timeout: float = 30.0) -> str:
