@@ -65,6 +65,11 @@ def test_require_dask_says_how_to_install_it(monkeypatch):
     assert not lab.dask_available()
 
 
+def test_a_blocked_import_counts_as_missing(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "bokeh", None)
+    assert not lab.dashboard_available()
+
+
 def test_require_dask_in_colab_says_pip_in_a_cell(monkeypatch):
     monkeypatch.setattr(cluster_module, "find_spec", lambda name: None)
     monkeypatch.setitem(__import__("sys").modules, "google.colab", object())

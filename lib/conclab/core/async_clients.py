@@ -132,7 +132,7 @@ async def fetch_async(url: str, timeout: float = 30.0) -> str:
 
     try:
         return await asyncio.wait_for(get(), timeout)
-    except asyncio.TimeoutError as exc:  # the same class as TimeoutError from 3.11
+    except TimeoutError as exc:  # the same class as TimeoutError from 3.11
         raise TimeoutError(f"no answer from {url} within {timeout} s") from exc
 
 

@@ -36,6 +36,7 @@ from .validate import check_int, check_number
 
 __all__ = [
     "DASK_INSTALL",
+    "DASK_INSTALL_PLAIN",
     "LogLines",
     "Snapshot",
     "TaskSizeRow",
@@ -57,9 +58,10 @@ __all__ = [
 
 #: How to install what ``13_dask.ipynb`` needs (Dask, its distributed
 #: scheduler, and bokeh for the dashboard): the ``dask`` extra of the course.
-DASK_INSTALL = (
-    'pip install "conclab[dask]"   (or: pip install "dask[distributed]" bokeh)'
-)
+DASK_INSTALL = 'pip install "conclab[dask]"'
+
+#: The same without the course library's extra.
+DASK_INSTALL_PLAIN = 'pip install "dask[distributed]" bokeh'
 
 #: Threads started once per process and kept for its life, not one per
 #: cluster: distributed's single-thread "offload" executor (by name), and
@@ -98,16 +100,23 @@ def dask_versions() -> dict[str, str]:
     }
 
 
+def _findable(name: str) -> bool:
+    try:
+        return find_spec(name) is not None
+    except (ImportError, ValueError):  # a module blocked with sys.modules[name] = None
+        return False
+
+
 def dask_available() -> bool:
     """True when ``dask`` and ``dask.distributed`` can be imported."""
-    return find_spec("dask") is not None and find_spec("distributed") is not None
+    return _findable("dask") and _findable("distributed")
 
 
 def dashboard_available() -> bool:
     """True when bokeh >= 3.1 is installed: Dask's dashboard (and its
     performance reports) need it; without it the cluster works, unwatched."""
     version = _version("bokeh")
-    if version is None or find_spec("bokeh") is None:
+    if version is None or not _findable("bokeh"):
         return False
     major, minor = (int(p) if p.isdigit() else 0 for p in version.split(".")[:2])
     return (major, minor) >= (3, 1)
@@ -118,12 +127,12 @@ def require_dask() -> dict[str, str]:
     to install Dask (the first code cell of ``13_dask.ipynb`` calls it, so a
     missing Dask stops the notebook at once with that message, not with a
     ``NameError`` thirty cells later)."""
-    missing = [name for name in ("dask", "distributed") if find_spec(name) is None]
+    missing = [name for name in ("dask", "distributed") if not _findable(name)]
     if missing:
         where = (
             'In Colab, run `!pip install -q "dask[distributed]"` in a cell'
             if "google.colab" in __import__("sys").modules
-            else f"Install it with `{DASK_INSTALL}`"
+            else f"Install it with `{DASK_INSTALL}` (or `{DASK_INSTALL_PLAIN}`)"
         )
         raise ModuleNotFoundError(
             f"{' and '.join(missing)} not installed: notebook 13 runs Dask's "

@@ -107,9 +107,10 @@ def check_corpus_count(
             "on the cluster (client.map, client.submit).",
         )
     if client is None:
-        from dask.distributed import Client
+        from ..core.cluster import local_cluster, require_dask
 
-        from ..core.cluster import local_cluster
+        require_dask()  # says what to install, before Dask's own ImportError
+        from dask.distributed import Client
 
         with (
             local_cluster(2) as cluster,
