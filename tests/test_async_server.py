@@ -200,9 +200,9 @@ def test_raise_open_files_never_exceeds_the_hard_limit():
         raise_open_files(0)
 
 
-def _start_and_die(conn) -> None:
+def _start_and_die(conn, method) -> None:
     """A parent that starts a server, reports its pid, and is killed."""
-    server = lab.serve_corpus_async()
+    server = lab.serve_corpus_async(start_method=method)
     conn.send(server.pid)
     threading.Event().wait(60)  # killed before this returns
 
@@ -213,7 +213,7 @@ def test_the_server_stops_when_its_parent_is_killed(method):
 
     ctx = lab.mp_context(method)
     receiver, sender = ctx.Pipe(duplex=False)
-    parent = ctx.Process(target=_start_and_die, args=(sender,))
+    parent = ctx.Process(target=_start_and_die, args=(sender, method))
     parent.start()
     assert receiver.poll(60)
     pid = receiver.recv()

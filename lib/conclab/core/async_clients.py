@@ -530,20 +530,29 @@ def _kernel_thread(thread: threading.Thread) -> bool:
 def _children() -> set[tuple[int, str]]:
     """(pid, name) of this process's live children and grandchildren, less
     multiprocessing's own helpers (the resource tracker; the forkserver
-    itself, though not what it forked)."""
+    itself, though not what it forked: those share its command line)."""
     import psutil
 
-    found = set()
-    for child in psutil.Process().children(recursive=True):
+    def alive(process: psutil.Process) -> bool:
         try:
-            if child.status() == psutil.STATUS_ZOMBIE:
-                continue
+            return process.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    found = set()
+    for child in psutil.Process().children():
+        try:
             cmdline = " ".join(child.cmdline())
-            found.add((child.pid, child.name()))
+            below = child.children(recursive=True)
         except psutil.Error:
             continue
-        if "resource_tracker" in cmdline or "forkserver" in cmdline:
-            found.discard((child.pid, child.name()))
+        if "resource_tracker" in cmdline:
+            continue
+        suspects = below if "forkserver" in cmdline else [child, *below]
+        for process in suspects:
+            if alive(process):
+                with contextlib.suppress(psutil.Error):
+                    found.add((process.pid, process.name()))
     return found
 
 
