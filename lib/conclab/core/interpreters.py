@@ -321,7 +321,7 @@ def _uv_folders() -> list[Path]:
 
 
 def _in_uv() -> list[tuple[str, str]]:
-    out = []
+    out: list[tuple[str, str]] = []
     for folder in _uv_folders():
         for pattern in ("*/bin/python3.*", "*/python3*.exe", "*/python.exe"):
             out.extend((p, "uv") for p in sorted(glob.glob(str(folder / pattern))))
@@ -338,7 +338,7 @@ def _candidates() -> list[tuple[tuple[str, ...], str]]:
     found = [(sys.executable, "this kernel"), *_from_env(), *_on_path()]
     found += [*_in_pyenv(), *_in_uv()]
     seen: set[str] = set()
-    out = []
+    out: list[tuple[tuple[str, ...], str]] = []
     for path, where in found:
         if not _looks_like_python(path) or not _wanted(path):
             continue
@@ -405,7 +405,7 @@ def find_interpreters(
         return list(_FOUND)
     kernel, *others = _candidates()  # this kernel describes itself, no child
     with ThreadPoolExecutor(max_workers=8) as pool:
-        probed = [_this_kernel(kernel[0])]
+        probed: list[Interpreter | None] = [_this_kernel(kernel[0])]
         probed += list(pool.map(lambda c: _probe(c[0], c[1], timeout), others))
     found: list[Interpreter] = []
     keys: set[tuple[str, bool]] = set()

@@ -425,7 +425,7 @@ def measure_generator(
         except ChildFailed as exc:
             code = exc.returncode
             crashed = code is not None and code < 0
-            outcomes.append(f"crashed (signal {-code})" if crashed else str(exc))
+            outcomes.append(f"crashed (signal {-(code or 0)})" if crashed else str(exc))
             continue
         except (TimeoutError, OSError):
             return _reference("generator")

@@ -105,7 +105,9 @@ def _pool(kind: str, workers: int) -> Executor:
 
         return ProcessPoolExecutor(max_workers=workers, mp_context=mp_context())
     if kind == "interpreters":  # Python 3.14+
-        from concurrent.futures import InterpreterPoolExecutor
+        from concurrent.futures import (  # type: ignore[attr-defined]
+            InterpreterPoolExecutor,
+        )
 
         return InterpreterPoolExecutor(max_workers=workers)
     raise ValueError(f"kind must be threads, processes or interpreters, got {kind!r}")
@@ -464,6 +466,8 @@ def import_and_watch(module: str, path: str | None = None) -> dict[str, Any]:
                 importlib.import_module(module)
             else:  # an extension module in a file of its own
                 spec = importlib.util.spec_from_file_location(module, path)
+                if spec is None or spec.loader is None:
+                    raise ImportError(f"no module {module!r} in {path}")
                 spec.loader.exec_module(importlib.util.module_from_spec(spec))
             error = ""
         except ImportError as exc:
@@ -512,7 +516,7 @@ def share_with_subinterpreter() -> dict[str, Any]:
     """What a subinterpreter shares with the main one (a queue, a memoryview's
     buffer) and what it does not (a list is copied; modules are its own)."""
     global count
-    from concurrent import interpreters
+    from concurrent import interpreters  # type: ignore[attr-defined]  # 3.14+
 
     count = 7  # set in the main interpreter only
     buffer = bytearray(4)
@@ -541,7 +545,7 @@ def import_in_subinterpreter(module: str) -> dict[str, str]:
     (PEP 489 multi-phase init and the ``Py_mod_multiple_interpreters`` slot);
     numpy does not (2.x), nor does ``readline`` of the standard library.
     """
-    from concurrent import interpreters
+    from concurrent import interpreters  # type: ignore[attr-defined]  # 3.14+
 
     here = import_and_watch(module)["error"] or "imported"
     if here != "imported":

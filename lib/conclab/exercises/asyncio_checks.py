@@ -100,6 +100,7 @@ async def check_fetch_all(fetch_all: Callable[..., Any] | None) -> Verdict:
     problem = _not_async("fetch_all", fetch_all)
     if problem:
         return verdict(False, "", problem)
+    assert fetch_all is not None  # _not_async said so
     for limit in (3, 5):
         urls = [f"/doc/{i}" for i in range(12)]
         meter = _Meter({u: 0.01 + 0.004 * ((i * 7) % 5) for i, u in enumerate(urls)})
@@ -164,6 +165,7 @@ async def check_queue_count(count_with_workers: Callable[..., Any] | None) -> Ve
     problem = _not_async("count_with_workers", count_with_workers)
     if problem:
         return verdict(False, "", problem)
+    assert count_with_workers is not None  # _not_async said so
     for workers in (3, 4):
         urls = _doc_urls(24)
         pages = {u: document(int(u.split(":")[1])) for u in urls}
@@ -242,6 +244,7 @@ async def check_nonblocking(
     problem = _not_async("fetch_count", fetch_count)
     if problem:
         return verdict(False, "", problem)
+    assert fetch_count is not None  # _not_async said so
     if not hasattr(server, "url") or not getattr(server, "running", False):
         raise TypeError("server must be a running lab.serve_corpus_async() server")
     numbers = list(server.numbers)[:3]

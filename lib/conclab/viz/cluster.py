@@ -55,7 +55,8 @@ def _dependencies(graph: dict[Hashable, Any]) -> dict[Hashable, set[Hashable]]:
     from dask.core import get_dependencies
 
     return {
-        key: {d for d in get_dependencies(graph, key) if d in graph} for key in graph
+        key: {d for d in get_dependencies(graph, key) if d in graph}  # type: ignore[call-overload]
+        for key in graph
     }
 
 
