@@ -7,9 +7,10 @@ on luck:
 1. one transfer: the balances are right, and each balance was written while
    its thread held *both* accounts' locks;
 2. two opposite transfers at the same moment: the accounts' locks make the
-   two threads meet while each holds its first lock (up to 0.2 s), so code
-   that takes the locks in argument order deadlocks every time (every wait
-   ends after a timeout, so nothing hangs);
+   two threads meet while each holds its first lock, so code that takes the
+   locks in argument order deadlocks every time (every wait ends after a
+   timeout, so nothing hangs), while code that takes them in one order
+   passes at once;
 3. a transfer from an account to itself;
 4. a stress run: 6 threads × 300 random transfers among 4 accounts.
 """
@@ -30,16 +31,35 @@ Transfer = Callable[[BankAccount, BankAccount, int], object]
 
 
 class _Meeting:
-    """A one-time rendezvous: each thread's first lock waits (briefly) until
-    ``parties`` threads hold a first lock, so opposite transfers both hold
-    one lock before either asks for its second."""
+    """A one-time rendezvous: a thread that takes its first lock waits until
+    the other thread holds a first lock too, so opposite transfers both hold
+    one lock before either asks for its second. It ends at once, too, when
+    the other thread waits for a lock this one holds (they cannot both hold
+    one: the locks are taken in one order). ``timeout`` only guards against
+    a thread that never comes."""
 
-    def __init__(self, parties: int = 2, timeout: float = 0.2) -> None:
+    def __init__(self, parties: int = 2, timeout: float = 2.0) -> None:
         self.parties = parties
         self.timeout = timeout
         self.cond = threading.Condition()
         self.arrived: set[threading.Thread] = set()
+        self.waiting: dict[threading.Thread, TimeoutLock] = {}
         self.open = True
+
+    def _blocked_by(self, me: threading.Thread) -> bool:
+        return any(
+            lock.owner is me for who, lock in self.waiting.items() if who is not me
+        )
+
+    def waits_for(self, lock: TimeoutLock | None) -> None:
+        """Note (or, with None, forget) the lock this thread is asking for."""
+        me = threading.current_thread()
+        with self.cond:
+            if lock is None:
+                self.waiting.pop(me, None)
+            else:
+                self.waiting[me] = lock
+                self.cond.notify_all()
 
     def arrive(self) -> None:
         me = threading.current_thread()
@@ -48,7 +68,10 @@ class _Meeting:
                 return
             self.arrived.add(me)
             self.cond.notify_all()
-            self.cond.wait_for(lambda: len(self.arrived) >= self.parties, self.timeout)
+            self.cond.wait_for(
+                lambda: len(self.arrived) >= self.parties or self._blocked_by(me),
+                self.timeout,
+            )
             self.open = False  # one meeting only
 
 
@@ -58,7 +81,11 @@ class _MeetingLock(TimeoutLock):
         self.meeting = meeting
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        got = super().acquire(blocking, timeout)
+        self.meeting.waits_for(self)
+        try:
+            got = super().acquire(blocking, timeout)
+        finally:
+            self.meeting.waits_for(None)
         if got:
             self.meeting.arrive()
         return got
@@ -175,7 +202,7 @@ def check_transfer(transfer: Transfer | None) -> Verdict:
         )
 
     # 2. two opposite transfers, each thread holding its first lock
-    meeting = _Meeting(parties=2, timeout=0.2)
+    meeting = _Meeting(parties=2)
     a, b = _accounts(("a", "b"), timeout=0.8, meeting=meeting)
     errors = _run([(a, b, 10), (b, a, 20)], transfer, limit=5)
     if errors:

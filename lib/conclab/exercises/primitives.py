@@ -12,6 +12,7 @@ left behind).
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -67,7 +68,7 @@ def check_stop_worker(
     stop = _WatchedEvent()
     steps: list[float] = []
     late_steps: list[float] = []
-    progress = threading.Event()  # two steps made, or the worker ended
+    stepped = threading.Condition()  # notified at each step and at the end
     ended: list[float] = []
     errors: list[BaseException] = []
 
@@ -76,9 +77,9 @@ def check_stop_worker(
         if threading.Event.is_set(stop):  # not counted as the worker's check
             late_steps.append(now)
             raise _CheckOver
-        steps.append(now)
-        if len(steps) == 2:
-            progress.set()
+        with stepped:
+            steps.append(now)
+            stepped.notify_all()
         if len(steps) > 50:
             raise _CheckOver
 
@@ -90,14 +91,15 @@ def check_stop_worker(
         except Exception as exc:  # reported in the verdict
             errors.append(exc)
         finally:
-            ended.append(time.monotonic())
-            progress.set()
+            with stepped:
+                ended.append(time.monotonic())
+                stepped.notify_all()
 
     thread = threading.Thread(target=run, name="stop-worker", daemon=True)
     thread.start()
-    progress.wait(2 * interval + 2)
-    if len(steps) >= 2 and thread.is_alive():
-        time.sleep(interval / 5)  # set the flag inside the worker's pause
+    with stepped:
+        stepped.wait_for(lambda: len(steps) >= 2 or ended, 2 * interval + 2)
+    _set_in_a_pause(stepped, steps, ended, interval)
     checks = stop.checks
     set_at = time.monotonic()
     stop.set()
@@ -116,6 +118,32 @@ def check_stop_worker(
     )
 
 
+def _set_in_a_pause(
+    stepped: threading.Condition,
+    steps: list[float],
+    ended: list[float],
+    interval: float,
+) -> None:
+    """Return a fifth of an interval after the worker's latest step, while it
+    still pauses: a sleeping worker then has most of its sleep ahead of it.
+    When this thread comes too late (a busy machine), try the next pause
+    (three at most); the placement is retried, never the verdict."""
+    for _ in range(3):
+        with stepped:
+            if len(steps) < 2 or ended:
+                return
+            count, last = len(steps), steps[-1]
+        time.sleep(max(0.0, last + interval / 5 - time.monotonic()))
+        with stepped:
+            if len(steps) == count and time.monotonic() - last <= interval / 2:
+                return
+
+            def more(n: int = count) -> bool:
+                return len(steps) > n or bool(ended)
+
+            stepped.wait_for(more, interval + 1)
+
+
 def _stop_hint(
     errors: list[BaseException],
     steps: list[float],
@@ -130,7 +158,8 @@ def _stop_hint(
         return f"the worker raised {type(errors[0]).__name__}: {errors[0]}"
     if not steps:
         return "step() was never called: call it once per interval until stop is set."
-    if len(steps) > 3 or (len(steps) > 1 and steps[1] - steps[0] < interval / 2):
+    gaps = [later - earlier for earlier, later in itertools.pairwise(steps)]
+    if any(gap < interval / 2 for gap in gaps):
         return "step() ran far more often than once per interval: pause between steps."
     if len(steps) == 1:
         return "step() ran only once: keep calling it, once per interval."
