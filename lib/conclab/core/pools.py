@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from .._validate import check_int, check_number
+from .validate import check_int, check_number
 
 __all__ = [
     "die_if",

@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import Any
 
-from .._validate import check_callable
-from ..checks import Verdict, check_answers, verdict
 from ..core.pools import threads_left
+from ..core.validate import check_callable
+from .verdicts import Verdict, check_answers, verdict
 
 __all__ = [
     "POOL_QUIZ_OPTIONS",
@@ -86,8 +86,8 @@ def check_collect(
     a task run twice, pool threads still running after ``collect`` returned.
     """
     missing = _not_yet(collect, "collect", "(task, inputs)")
-    if missing is not None:
-        return missing
+    if missing is not None or collect is None:
+        return missing or Verdict(False)
     rng = random.Random(seed)
     inputs = rng.sample(range(10, 100), 8)
     failing = set(rng.sample(inputs, 3))
@@ -198,8 +198,8 @@ def check_run_until_error(
     cancel, lets (nearly) all 20 start.
     """
     missing = _not_yet(run_until_error, "run_until_error", "(task, inputs, workers)")
-    if missing is not None:
-        return missing
+    if missing is not None or run_until_error is None:
+        return missing or Verdict(False)
     rng = random.Random(seed)
     workers = 4
 

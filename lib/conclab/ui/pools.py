@@ -18,9 +18,9 @@ import platform
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._validate import check_callable, check_choice, check_int
+from ..core.validate import check_callable, check_choice, check_int
 from ..viz.pools import check_chunk_rows, plot_chunksizes
-from ..widgets import FigurePanel
+from .panel import FigurePanel
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -94,7 +94,7 @@ class ChunksizeExperiment:
 
     def render(self, workers: int = 2, tasks: int = 1000, work: int = 0) -> Figure:
         """Measure, then draw: what the panel calls."""
-        from ..env import start_method
+        from ..core.env import start_method
 
         rows = self.run(workers=workers, tasks=tasks, work=work)
         title = (

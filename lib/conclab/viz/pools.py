@@ -12,15 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._validate import check_int, check_number
-from ..plots import (
-    LABEL_SIZE,
-    LEGEND_SIZE,
-    MODE_STYLE,
-    TITLE_SIZE,
-    figure,
-    plot_speedup,
-)
+from ..core.validate import check_int, check_number
+from .figures import LABEL_SIZE, LEGEND_SIZE, MODE_STYLE, TITLE_SIZE, figure
+from .speedup import plot_speedup
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
