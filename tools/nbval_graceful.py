@@ -117,9 +117,10 @@ def pytest_configure(config) -> None:
             family = []
         self.kc.stop_channels()
         # Jupyter's grace time is 5 s: half of it to exit, then SIGTERM. Allow
-        # twice that, for a loaded machine; a kernel held up by its children
-        # needs about 29 s and is still caught.
-        km.shutdown_wait_time = 10.0
+        # four times that, for a loaded machine (a 3.13t kernel under two
+        # parallel stages needed more than 5 s); a kernel held up by its
+        # children needs about 29 s and is still caught.
+        km.shutdown_wait_time = 20.0
         km.shutdown_kernel(now=False)  # asks first; kills after a grace time
         forced = getattr(km, "_shutdown_status", None) in (
             _ShutdownStatus.SigtermRequest,
