@@ -151,11 +151,12 @@ def worker_start_method(method: str | None = None) -> str:
     """The start method Dask's worker processes use: the course's
     (:func:`conclab.start_method`), except **fork**, which becomes forkserver.
 
-    Forking copies a process with all its threads' state, and a Jupyter kernel
-    runs several threads (the client adds an event loop of its own): here a
-    second fork-started cluster broke the kernel's ZMQ socket ("Socket
-    operation on non-socket") and the kernel stopped answering. Dask's own
-    default is spawn on every platform for that reason. forkserver forks the
+    Forking copies a process in the middle of what its threads are doing, and
+    a Jupyter kernel runs several (the client adds an event loop of its own):
+    on an overloaded 2-core machine, fork-started clusters left the kernel
+    unable to answer in each of 5 runs (its ZMQ socket closed: "Socket
+    operation on non-socket"); on a calmer one the same cells ran. A race.
+    Dask's own default is spawn on every platform. forkserver forks the
     workers from a clean, single-threaded server process instead: as safe as
     spawn, and faster. Windows has spawn only.
     """
