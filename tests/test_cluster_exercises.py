@@ -151,7 +151,7 @@ def test_quiz_solution_passes(capsys):
 def test_quiz_template_is_not_yet_and_explains_nothing(capsys):
     assert not lab.check_dask_quiz(dict.fromkeys(SOLUTION))
     out = capsys.readouterr().out
-    assert out.count("not answered yet") == 7 and "—" not in out
+    assert "7 of 7 not answered yet" in out and "—" not in out
 
 
 @pytest.mark.parametrize(
@@ -162,12 +162,12 @@ def test_quiz_template_is_not_yet_and_explains_nothing(capsys):
         ("a pool worker dies mid-job: the pool raises", "reschedules its tasks"),
     ],
 )
-def test_quiz_wrong_answers_fail_with_a_hint(capsys, key, wrong):
+def test_quiz_wrong_answers_fail_without_naming_them(capsys, key, wrong):
     answers = {**SOLUTION, key: wrong}
     assert not lab.check_dask_quiz(answers)
     out = capsys.readouterr().out
-    assert f"you said {wrong!r} —" in out and "6 of 7 right" in out
-    assert SOLUTION[key] not in out.split("you said")[1].split("\n")[0]
+    assert "6 of 7 right, 1 wrong" in out
+    assert key not in out and wrong not in out and SOLUTION[key] not in out
 
 
 def test_quiz_flags_an_answer_that_is_not_a_choice(capsys):

@@ -103,7 +103,7 @@ def test_environment_yml_has_the_tools_and_installs_the_library():
 
 def test_pyproject_supports_colab_and_old_pythons():
     project = pyproject()["project"]
-    assert project["requires-python"] == ">=3.10"
+    assert project["requires-python"] == ">=3.11"
     deps = dict(split(r) for r in project["dependencies"])
     assert deps["ipywidgets"] == "<9,>=7.6", "Colab ships ipywidgets 7.7.1"
     assert "matplotlib" in deps

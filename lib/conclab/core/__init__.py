@@ -1,1 +1,4 @@
-"""The core layer: workloads, servers, runners and what runs in other processes."""
+"""The course's own code: workloads, corpus and server, runner, timeline,
+environment, file trees, the primitives taught, and every function that runs
+in another process. Imports nothing from the other layers.
+"""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,8 +32,8 @@ from importlib import metadata
 from importlib.util import find_spec
 from typing import Any
 
-from .._validate import check_int, check_number
-from ..env import mp_context, start_method, usable_cores
+from .env import mp_context, start_method, usable_cores
+from .validate import check_int, check_number
 
 __all__ = [
     "DASK_INSTALL",
@@ -192,17 +193,19 @@ def quiet_worker_logs(level: int = logging.CRITICAL) -> Any:
     the workers' logs in the dashboard (Info) or ``client.get_worker_logs()``.
     """
     require_dask()
-    from ._daskplugin import QuietWorkerLogs
+    from .daskplugin import QuietWorkerLogs
 
     return QuietWorkerLogs(check_int("level", level, minimum=0, maximum=100))
 
 
+@contextlib.contextmanager
 def local_cluster(
     workers: int = 2, threads: int = 1, method: str | None = None, **options: Any
-) -> Any:
+) -> Iterator[Any]:
     """This machine as a Dask cluster: ``workers`` worker processes on 127.0.0.1.
 
-    The call ``13_dask.ipynb`` first writes out in full::
+    A context manager around the call ``13_dask.ipynb`` first writes out in
+    full::
 
         LocalCluster(n_workers=workers, threads_per_worker=threads,
                      processes=True, host="127.0.0.1",
@@ -211,11 +214,12 @@ def local_cluster(
                      plugins={quiet_worker_logs()})
 
     started under :func:`dask_settings` (``method``, default the course's
-    start method). Without
+    start method), with the workers' scratch space (``dask-scratch-space``,
+    which Dask never removes) in a temporary folder of its own. Without
     bokeh there is no dashboard (``dashboard_address=None``). ``options`` go
-    to ``LocalCluster``. Use it in a ``with`` block: leaving the block closes
-    the workers, the nannies and the scheduler, also on an error or an
-    interrupt::
+    to ``LocalCluster``. Leaving the ``with`` block closes the workers, the
+    nannies and the scheduler, then removes the folder, also on an error or
+    an interrupt::
 
         with lab.local_cluster(2) as cluster, Client(cluster) as client:
             ...
@@ -226,18 +230,22 @@ def local_cluster(
 
     check_int("workers", workers, minimum=1, maximum=16)
     check_int("threads", threads, minimum=1, maximum=16)
-    kwargs: dict[str, Any] = {
-        "n_workers": workers,
-        "threads_per_worker": threads,
-        "processes": True,
-        "host": "127.0.0.1",
-        "dashboard_address": "127.0.0.1:0" if dashboard_available() else None,
-        "silence_logs": logging.ERROR,
-        "plugins": {quiet_worker_logs()},
-    }
-    kwargs.update(options)
-    with dask.config.set(dask_settings(method)):
-        return LocalCluster(**kwargs)
+    with tempfile.TemporaryDirectory(prefix="conclab-dask-") as scratch:
+        kwargs: dict[str, Any] = {
+            "n_workers": workers,
+            "threads_per_worker": threads,
+            "processes": True,
+            "host": "127.0.0.1",
+            "dashboard_address": "127.0.0.1:0" if dashboard_available() else None,
+            "silence_logs": logging.ERROR,
+            "plugins": {quiet_worker_logs()},
+            "local_directory": scratch,
+            **options,
+        }
+        with dask.config.set(dask_settings(method)):
+            cluster = LocalCluster(**kwargs)
+        with cluster:
+            yield cluster
 
 
 # ---------------------------------------------------------------------------

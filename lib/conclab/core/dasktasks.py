@@ -18,10 +18,10 @@ import os
 import time
 from collections.abc import Iterable, Mapping
 
-from .._validate import check_int, check_number
-from ..corpus import document
-from ..races import LETTERS
-from ..workloads import count_letters, fetch_text, make_buffer
+from .corpus import document
+from .letters import LETTERS, count_letters
+from .validate import check_int, check_number
+from .workloads import fetch_text, make_buffer
 
 __all__ = [
     "add_counts",

@@ -1,1 +1,1 @@
-"""The exercises layer: checkers and their answer keys."""
+"""Exercise checkers and their answer keys. Imports from ``core`` only."""

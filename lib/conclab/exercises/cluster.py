@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .._validate import check_callable
-from ..checks import Verdict, check_answers, verdict
+from ..core.corpus import DOCUMENT_NUMBERS
 from ..core.dasktasks import LETTERS, document_letters, merge_counts
-from ..corpus import DOCUMENT_NUMBERS
+from ..core.validate import check_callable
+from .verdicts import Verdict, check_answers, verdict
 
 __all__ = ["DASK_QUIZ_CHOICES", "check_corpus_count", "check_dask_quiz"]
 

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._validate import check_choice, check_int
 from ..core.cluster import TaskSizeRow, task_size_sweep
-from ..env import usable_cores
+from ..core.env import usable_cores
+from ..core.validate import check_choice, check_int
 from ..viz.cluster import plot_task_sizes
 
 __all__ = [
@@ -101,7 +101,7 @@ def task_size_panel(
     """
     import ipywidgets as widgets
 
-    from ..widgets import figure_panel
+    from .panel import figure_panel
 
     experiment = TaskSizeExperiment(workers, tasks, largest_ms, method)
     if rows is not None:
@@ -154,7 +154,7 @@ def task_size_panel(
         ),
     )
     panel_state["pressed"] = True  # from now on, every Run measures afresh
-    panel.experiment = experiment
+    setattr(panel, "experiment", experiment)  # noqa: B010  (FigurePanel has no slot for it)
     return panel
 
 
@@ -172,7 +172,7 @@ def show_dashboard(cluster: Any) -> str:
     from IPython.display import Markdown, display
 
     from ..core.cluster import dashboard_available
-    from ..env import in_colab
+    from ..core.env import in_colab
 
     link = getattr(cluster, "dashboard_link", "") if dashboard_available() else ""
     if not link:

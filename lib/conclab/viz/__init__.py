@@ -1,1 +1,3 @@
-"""The viz layer: every ``plot_*``, as object-oriented matplotlib Figures."""
+"""Every ``plot_*``: object-oriented matplotlib Figures, never pyplot.
+Imports from ``core`` only.
+"""

@@ -14,7 +14,7 @@ import re
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..plots import LABEL_SIZE, LEGEND_SIZE, MODE_STYLE, TICK_SIZE, _label, figure
+from .figures import LABEL_SIZE, LEGEND_SIZE, MODE_STYLE, TICK_SIZE, figure, label_axes
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -55,7 +55,8 @@ def _dependencies(graph: dict[Hashable, Any]) -> dict[Hashable, set[Hashable]]:
     from dask.core import get_dependencies
 
     return {
-        key: {d for d in get_dependencies(graph, key) if d in graph} for key in graph
+        key: {d for d in get_dependencies(graph, key) if d in graph}  # type: ignore[call-overload]
+        for key in graph
     }
 
 
@@ -247,9 +248,9 @@ def plot_task_sizes(rows: Sequence[Any], title: str = "") -> Figure:
     right.set_yscale("log")
     top = max([ideal, *(r.speedup for r in checked if r.size > 0)])
     left.set_ylim(0, top * 1.2)
-    _label(left, "task size (CPU time per task)", "speedup (work / wall time)",
+    label_axes(left, "task size (CPU time per task)", "speedup (work / wall time)",
            "Speedup vs task size")  # fmt: skip
-    _label(right, "task size (CPU time per task)", "overhead per task (ms)",
+    label_axes(right, "task size (CPU time per task)", "overhead per task (ms)",
            "Time per task beyond the ideal")  # fmt: skip
     left.legend(fontsize=LEGEND_SIZE)
     right.legend(fontsize=LEGEND_SIZE)

@@ -1,0 +1,347 @@
+"""The test matrix (issue 13): one nox session per stage; README, "Testing".
+
+    make test                every stage, two side by side, then the summary
+    nox -s py3.14            one stage (nox -l lists them)
+    nox -s py3.13 -- -k gil  extra arguments go to the stage's unit tests
+
+A stage whose interpreter is missing is SKIPPED with the reason; under CI=true
+it fails instead: CI runs every stage. Each stage records its result and time
+in .nox/_results/; ``python noxfile.py summary`` prints them and the closing
+line ``stages: N passed, N failed, N skipped`` (exit status 1 if one failed).
+Interpreters are looked for on PATH, in tools/provision_pythons.sh's directory,
+in pyenv and among uv's managed Pythons.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / ".nox" / "_results"
+CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PROVISIONED = Path(os.environ.get("CONCLAB_PYTHONS", "/opt/conclab-pythons"))
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"
+nox.options.download_python = "never"
+nox.options.error_on_missing_interpreters = False  # the stages say why, see stage()
+
+LINT_PATHS = [
+    "lib", "tests", "tools", "notebooks", "bench", "site", "conftest.py", "noxfile.py"
+]  # fmt: skip
+NBVAL = [
+    "-p", "no:cacheprovider", "-p", "tools.nbval_graceful",
+    "--nbval", "--nbval-current-env",
+    "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
+    "--nbval-cell-timeout=120", "notebooks",
+]  # fmt: skip
+# The repository checks (notebook hygiene, stamps, packaging, the nbval
+# harness) do not depend on the interpreter: 3.13 and 3.13t run them, the
+# other stages run the library's tests only.
+REPO_CHECKS = [
+    "tests/test_hygiene.py",
+    "tests/test_packaging.py",
+    "tests/test_harness.py",
+]
+# The website, the slides and the lab extra: built with Node and JupyterLab,
+# once, by the 3.13 stage (site/node_modules is one folder for all stages).
+SITE_CHECKS = [
+    "tests/test_site.py",
+    "tests/test_slides_stamp.py",
+    "tests/test_lab_extra.py",
+]
+HOW_TO_GET = {
+    "3.13t": "make it with `tools/provision_pythons.sh 313t`, `pyenv install 3.13t`"
+    " or `uv python install 3.13t`",
+    "3.14t": "`uv python install 3.14t`, `pyenv install 3.14t` or your system's"
+    " free-threaded package",
+    "3.14": "`tools/provision_pythons.sh sid` (Debian's, in a chroot),"
+    " `uv python install 3.14` or `pyenv install 3.14`",
+    "3.15": "`tools/provision_pythons.sh sid` (Debian's, in a chroot),"
+    " `uv python install 3.15` or `pyenv install 3.15`",
+}
+PROBE = (
+    "import sys, sysconfig; print('%d.%d' % sys.version_info[:2],"
+    " int(bool(sysconfig.get_config_var('Py_GIL_DISABLED'))), sys.executable)"
+)
+
+
+# ------------------------------------------------------------ interpreters
+
+
+def _version_key(path: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", Path(path).name))
+
+
+def candidates(spec: str) -> list[str]:
+    """Where ``python{spec}`` may be ('3.14', '3.13t'), most likely first."""
+    xy, ft = spec.removesuffix("t"), spec.endswith("t")
+    name = f"python{spec}"
+    found = [shutil.which(name) or "", str(PROVISIONED / "bin" / name)]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    pattern = re.compile(rf"{re.escape(xy)}\.\d+{'t' if ft else ''}")
+    dirs = [d for d in glob.glob(f"{pyenv}/{xy}.*") if pattern.fullmatch(Path(d).name)]
+    found += [f"{d}/bin/{name}" for d in sorted(dirs, key=_version_key, reverse=True)]
+    uv = os.environ.get("UV_PYTHON_INSTALL_DIR") or str(
+        Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local/share"))
+        / "uv/python"
+    )
+    dirs = [
+        d
+        for d in glob.glob(f"{uv}/cpython-{xy}.*")
+        if ("+freethreaded" in d) == ft and re.match(rf"cpython-{xy}\.\d", Path(d).name)
+    ]
+    found += [f"{d}/bin/{name}" for d in sorted(dirs, key=_version_key, reverse=True)]
+    return [c for c in dict.fromkeys(found) if c]
+
+
+def find_python(spec: str) -> tuple[str | None, str]:
+    """The first candidate that runs and is the build asked for, else why not."""
+    want = f"{spec.removesuffix('t')} {int(spec.endswith('t'))}"
+    for exe in candidates(spec):
+        if not os.access(exe, os.X_OK):
+            continue
+        try:
+            probe = subprocess.run(
+                [exe, "-c", PROBE], capture_output=True, text=True, timeout=60
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        # A pyenv shim answers for the version pyenv selects: keep the
+        # interpreter's own path.
+        words = probe.stdout.split(maxsplit=2)
+        if probe.returncode == 0 and len(words) == 3 and " ".join(words[:2]) == want:
+            return words[2].strip(), ""
+    where = "PATH, " + str(PROVISIONED / "bin") + ", pyenv, uv's Pythons"
+    how = HOW_TO_GET.get(spec, f"install Python {spec}")
+    return None, f"python{spec} not found ({where}): {how}"
+
+
+# ------------------------------------------------------------------ stages
+
+STAGES: list[str] = []  # in the order `make test` starts them: longest first
+
+
+def stage(name: str, spec: str | None, covers: str) -> Callable:
+    """A nox session for one stage; records its result for the summary."""
+    exe, why = None, ""
+    for each in spec.split("|") if spec else ():  # the first one found
+        exe, why = find_python(each)
+        if exe:
+            break
+    missing = spec is not None and exe is None
+
+    def decorate(func: Callable[[nox.Session], None]) -> Callable:
+        @functools.wraps(func)
+        def run(session: nox.Session) -> None:
+            start = time.monotonic()
+            status, note = "failed", covers
+            try:
+                if missing:
+                    note = why
+                    if CI:
+                        session.error(f"{why} (CI=true: every stage must run)")
+                    status = "skipped"
+                    print(f"SKIPPED: {why}", flush=True)
+                    session.skip(why)
+                func(session)
+                status = "passed"
+            finally:
+                record(name, status, time.monotonic() - start, note)
+
+        STAGES.append(name)
+        return nox.session(
+            name=name,
+            python=exe if spec else None,
+            venv_backend="none" if missing else "venv",
+        )(run)
+
+    return decorate
+
+
+def record(name: str, status: str, seconds: float, note: str) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    row = {"name": name, "status": status, "seconds": seconds, "note": note,
+           "finished": time.time()}  # fmt: skip
+    (RESULTS / f"{name}.json").write_text(json.dumps(row), encoding="utf-8")
+
+
+def install(session: nox.Session, *args: str) -> None:
+    """pip install ``args`` unless this venv already has them for this pyproject."""
+    digest = hashlib.sha256(
+        "\0".join(
+            [*args, (ROOT / "pyproject.toml").read_text(encoding="utf-8")]
+        ).encode()
+    ).hexdigest()
+    stamp = Path(session.virtualenv.location) / ".conclab-installed"
+    if stamp.exists() and stamp.read_text(encoding="utf-8") == digest:
+        session.log("dependencies up to date (pyproject.toml unchanged)")
+        return
+    session.install("--upgrade", "pip")
+    session.install(*args)
+    stamp.write_text(digest, encoding="utf-8")
+
+
+def dev_pin(name: str) -> str:
+    """The [dev] extra's requirement for ``name`` (one place for the pins)."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    for req in pyproject["project"]["optional-dependencies"]["dev"]:
+        if re.match(rf"{re.escape(name)}\b", req):
+            return req
+    return name
+
+
+def unit(session: nox.Session, *, repo_checks: bool, site: bool = False) -> None:
+    skip = [] if repo_checks else [f"--ignore={p}" for p in REPO_CHECKS]
+    skip += [] if site else [f"--ignore={p}" for p in SITE_CHECKS]
+    session.run(
+        "python", "-m", "pytest", "-p", "no:cacheprovider", "tests",
+        "--ignore=tests/browser", *skip, *session.posargs,
+    )  # fmt: skip
+
+
+def nbval(session: nox.Session, method: str | None, *, lax: bool = False) -> None:
+    """Every notebook under nbval; ``method`` None leaves the default."""
+    session.log(f"nbval, start method {method or 'unset (the default)'}")
+    session.run(
+        "python", "-m", "pytest", *NBVAL, *(["--nbval-lax"] if lax else []),
+        env={"CONCLAB_START_METHOD": method},
+    )  # fmt: skip
+
+
+def expect(session: nox.Session, code: str) -> None:
+    """Run an assertion about the interpreter (it prints what it found)."""
+    session.run("python", "-c", code)
+
+
+@stage("py3.13", "3.13", "unit + repo checks, nbval fork/forkserver/spawn, browser;"
+       " ipywidgets 7.7.1 (Colab's)")  # fmt: skip
+def py313(session: nox.Session) -> None:
+    install(session, "-e", ".[dev]", "ipywidgets==7.7.1")
+    unit(session, repo_checks=True, site=True)
+    for method in ("fork", "forkserver", "spawn"):
+        nbval(session, method)
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "tests/browser")
+
+
+@stage("py3.14", "3.14", "unit, nbval with the default start method (forkserver)"
+       " and spawn")  # fmt: skip
+def py314(session: nox.Session) -> None:
+    install(session, "-e", ".[test,dask]")
+    expect(
+        session,
+        "import multiprocessing as mp; m = mp.get_start_method();"
+        " print('default start method:', m); assert m == 'forkserver', m",
+    )
+    unit(session, repo_checks=False)
+    nbval(session, None)
+    nbval(session, "spawn")
+
+
+@stage("py3.13t", "3.13t|3.14t", "unit + repo checks, nbval (default start method);"
+       " free-threaded")  # fmt: skip
+def py313t(session: nox.Session) -> None:
+    # Not .[dev]: cffi (under jupyterlab) refuses the free-threaded build.
+    # --prefer-binary: matplotlib 3.11.2 has no cp313t wheel, 3.11.1 has.
+    install(session, "--prefer-binary", "-e", ".[test,dask]")
+    expect(
+        session,
+        "import sys, conclab, numpy, matplotlib, zmq, ipykernel;"
+        " print('GIL enabled after imports:', sys._is_gil_enabled());"
+        " assert not sys._is_gil_enabled()",
+    )
+    unit(session, repo_checks=True)
+    nbval(session, None)
+
+
+@stage("py3.12", "3.12", "unit, nbval fork")
+def py312(session: nox.Session) -> None:
+    install(session, "-e", ".[test,dask]")
+    unit(session, repo_checks=False)
+    nbval(session, "fork")
+
+
+@stage("py3.15", "3.15", "unit, every notebook executed (nbval --nbval-lax)")
+def py315(session: nox.Session) -> None:
+    install(session, "-e", ".[test,dask]")
+    unit(session, repo_checks=False)
+    nbval(session, None, lax=True)
+
+
+@stage("py3.11", "3.11", "unit (the oldest supported Python)")
+def py311(session: nox.Session) -> None:
+    install(session, "-e", ".[test,dask]")
+    unit(session, repo_checks=False)
+
+
+@stage("lint", None, "ruff check, ruff format --check, mypy lib")
+def lint(session: nox.Session) -> None:
+    install(session, "-e", ".", dev_pin("ruff"), dev_pin("mypy"))
+    session.run("ruff", "check", *LINT_PATHS)
+    session.run("ruff", "format", "--check", *LINT_PATHS)
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    if "mypy" in pyproject.get("tool", {}):
+        session.run("mypy", "lib")
+    else:
+        session.log("mypy: no [tool.mypy] in pyproject.toml yet, not run")
+
+
+nox.options.sessions = list(STAGES)
+
+
+# ------------------------------------------------- make test: begin, summary
+
+
+def begin() -> int:
+    """Forget the results of earlier runs; print the stages in start order."""
+    shutil.rmtree(RESULTS, ignore_errors=True)
+    RESULTS.mkdir(parents=True)
+    (RESULTS / "run.json").write_text(
+        json.dumps({"started": time.time(), "stages": STAGES}), encoding="utf-8"
+    )
+    print(" ".join(STAGES))
+    return 0
+
+
+def summary() -> int:
+    """One line per stage of this run, then ``stages: N passed, ...``."""
+    try:
+        run = json.loads((RESULTS / "run.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        run = {"started": 0.0, "stages": STAGES}
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
+    print(f"\n{'=' * 20} summary {'=' * 51}")
+    for name in run["stages"]:
+        try:
+            row = json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            row = None
+        if row is None or row["finished"] < run["started"]:
+            note = "no result: nox stopped before the stage ran (see above)"
+            row = {"status": "failed", "seconds": 0.0, "note": note}
+        counts[row["status"]] += 1
+        status, seconds = row["status"].upper(), row["seconds"]
+        print(f"{status:8} {name:<8} {seconds:7.1f} s  {row['note']}")
+    print("stages: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    return 1 if counts["failed"] else 0
+
+
+if __name__ == "__main__":
+    commands = {"begin": begin, "summary": summary}
+    if len(sys.argv) != 2 or sys.argv[1] not in commands:
+        sys.exit(f"usage: python noxfile.py {{{','.join(commands)}}}")
+    sys.exit(commands[sys.argv[1]]())
