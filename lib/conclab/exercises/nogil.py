@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..core.validate import check_callable
+from .probes import WatchedLock
 from .verdicts import Verdict, check_answers, verdict
 
 __all__ = [
@@ -92,39 +93,10 @@ def check_thread_safety_answers(answers: Mapping[str, str]) -> Verdict:
     return check_answers(_normalise(answers), _SAFETY, _SAFETY_WHY)
 
 
-class _WatchedLock:
-    """A lock that knows which thread holds it and counts acquisitions."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.owner: int | None = None
-        self.acquisitions = 0
-
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        got = self._lock.acquire(blocking, timeout)
-        if got:
-            self.owner = threading.get_ident()
-            self.acquisitions += 1
-        return got
-
-    def release(self) -> None:
-        self.owner = None
-        self._lock.release()
-
-    def locked(self) -> bool:
-        return self._lock.locked()
-
-    def __enter__(self) -> bool:
-        return self.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
 class _WatchedTable(dict):
     """A shared table that notes each read and write made without the lock."""
 
-    def __init__(self, lock: _WatchedLock, keys: list[str]) -> None:
+    def __init__(self, lock: WatchedLock, keys: list[str]) -> None:
         super().__init__(dict.fromkeys(keys, 0))
         self._watch = lock
         self._tally = threading.Lock()  # the checker's own counts must not race
@@ -166,7 +138,7 @@ def check_tally(
     if add is None:
         return verdict(False, "", "not answered yet: write add(table, key, lock).")
     check_callable("add", add)
-    lock = _WatchedLock()
+    lock = WatchedLock()
     keys = ["a", "b", "c"]
     table = _WatchedTable(lock, keys)
     barrier = threading.Barrier(threads)
