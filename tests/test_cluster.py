@@ -132,6 +132,18 @@ def test_local_cluster_validates_before_starting_anything(clean):
         pass
 
 
+def test_local_cluster_leaves_no_scratch_space(clean, tmp_path, monkeypatch):
+    """Scheduler, nannies and workers each make a dask-scratch-space."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with lab.local_cluster(1) as cluster, Client(cluster.scheduler_address) as client:
+        assert client.submit(abs, -1).result(timeout=30) == 1
+    # (multiprocessing's own pymp-* folder may appear: it goes at exit)
+    left = [p.name for p in tmp_path.iterdir() if not p.name.startswith("pymp-")]
+    assert left == []
+
+
 def test_local_cluster_removes_the_workers_scratch_space(clean):
     import tempfile
     from pathlib import Path

@@ -242,7 +242,9 @@ def local_cluster(
             "local_directory": scratch,
             **options,
         }
-        with dask.config.set(dask_settings(method)):
+        # the scheduler and the nannies make a scratch space too, where the
+        # configuration says (by default in the system's temporary folder)
+        with dask.config.set({**dask_settings(method), "temporary-directory": scratch}):
             cluster = LocalCluster(**kwargs)
         with cluster:
             yield cluster
