@@ -126,10 +126,37 @@ def test_worker_start_method_follows_the_environment(monkeypatch):
 
 
 def test_local_cluster_validates_before_starting_anything(clean):
-    with pytest.raises(ValueError, match="workers"):
-        lab.local_cluster(0)
-    with pytest.raises(TypeError, match="threads"):
-        lab.local_cluster(1, threads="2")
+    with pytest.raises(ValueError, match="workers"), lab.local_cluster(0):
+        pass
+    with pytest.raises(TypeError, match="threads"), lab.local_cluster(1, threads="2"):
+        pass
+
+
+def test_local_cluster_leaves_no_scratch_space(clean, tmp_path, monkeypatch):
+    """Scheduler, nannies and workers each make a dask-scratch-space."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with lab.local_cluster(1) as cluster, Client(cluster.scheduler_address) as client:
+        assert client.submit(abs, -1).result(timeout=30) == 1
+    # (multiprocessing's own pymp-* folder may appear: it goes at exit)
+    left = [p.name for p in tmp_path.iterdir() if not p.name.startswith("pymp-")]
+    assert left == []
+
+
+def test_local_cluster_removes_the_workers_scratch_space(clean):
+    import tempfile
+    from pathlib import Path
+
+    with lab.local_cluster(1) as cluster, Client(cluster.scheduler_address) as client:
+        where = client.run(lambda dask_worker: dask_worker.local_directory)
+        (folder,) = where.values()
+        scratch = next(
+            p for p in Path(folder).parents if p.name.startswith("conclab-dask-")
+        )
+        assert Path(folder).exists()
+        assert scratch.parent == Path(tempfile.gettempdir())
+    assert not scratch.exists()
 
 
 # ---------------------------------------------------------------------------

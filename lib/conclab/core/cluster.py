@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -151,11 +152,12 @@ def worker_start_method(method: str | None = None) -> str:
     """The start method Dask's worker processes use: the course's
     (:func:`conclab.start_method`), except **fork**, which becomes forkserver.
 
-    Forking copies a process with all its threads' state, and a Jupyter kernel
-    runs several threads (the client adds an event loop of its own): here a
-    second fork-started cluster broke the kernel's ZMQ socket ("Socket
-    operation on non-socket") and the kernel stopped answering. Dask's own
-    default is spawn on every platform for that reason. forkserver forks the
+    Forking copies a process in the middle of what its threads are doing, and
+    a Jupyter kernel runs several (the client adds an event loop of its own):
+    on an overloaded 2-core machine, fork-started clusters left the kernel
+    unable to answer in each of 5 runs (its ZMQ socket closed: "Socket
+    operation on non-socket"); on a calmer one the same cells ran. A race.
+    Dask's own default is spawn on every platform. forkserver forks the
     workers from a clean, single-threaded server process instead: as safe as
     spawn, and faster. Windows has spawn only.
     """
@@ -196,12 +198,14 @@ def quiet_worker_logs(level: int = logging.CRITICAL) -> Any:
     return QuietWorkerLogs(check_int("level", level, minimum=0, maximum=100))
 
 
+@contextlib.contextmanager
 def local_cluster(
     workers: int = 2, threads: int = 1, method: str | None = None, **options: Any
-) -> Any:
+) -> Iterator[Any]:
     """This machine as a Dask cluster: ``workers`` worker processes on 127.0.0.1.
 
-    The call ``13_dask.ipynb`` first writes out in full::
+    A context manager around the call ``13_dask.ipynb`` first writes out in
+    full::
 
         LocalCluster(n_workers=workers, threads_per_worker=threads,
                      processes=True, host="127.0.0.1",
@@ -210,11 +214,12 @@ def local_cluster(
                      plugins={quiet_worker_logs()})
 
     started under :func:`dask_settings` (``method``, default the course's
-    start method). Without
+    start method), with the workers' scratch space (``dask-scratch-space``,
+    which Dask never removes) in a temporary folder of its own. Without
     bokeh there is no dashboard (``dashboard_address=None``). ``options`` go
-    to ``LocalCluster``. Use it in a ``with`` block: leaving the block closes
-    the workers, the nannies and the scheduler, also on an error or an
-    interrupt::
+    to ``LocalCluster``. Leaving the ``with`` block closes the workers, the
+    nannies and the scheduler, then removes the folder, also on an error or
+    an interrupt::
 
         with lab.local_cluster(2) as cluster, Client(cluster) as client:
             ...
@@ -225,18 +230,24 @@ def local_cluster(
 
     check_int("workers", workers, minimum=1, maximum=16)
     check_int("threads", threads, minimum=1, maximum=16)
-    kwargs: dict[str, Any] = {
-        "n_workers": workers,
-        "threads_per_worker": threads,
-        "processes": True,
-        "host": "127.0.0.1",
-        "dashboard_address": "127.0.0.1:0" if dashboard_available() else None,
-        "silence_logs": logging.ERROR,
-        "plugins": {quiet_worker_logs()},
-    }
-    kwargs.update(options)
-    with dask.config.set(dask_settings(method)):
-        return LocalCluster(**kwargs)
+    with tempfile.TemporaryDirectory(prefix="conclab-dask-") as scratch:
+        kwargs: dict[str, Any] = {
+            "n_workers": workers,
+            "threads_per_worker": threads,
+            "processes": True,
+            "host": "127.0.0.1",
+            "dashboard_address": "127.0.0.1:0" if dashboard_available() else None,
+            "silence_logs": logging.ERROR,
+            "plugins": {quiet_worker_logs()},
+            "local_directory": scratch,
+            **options,
+        }
+        # the scheduler and the nannies make a scratch space too, where the
+        # configuration says (by default in the system's temporary folder)
+        with dask.config.set({**dask_settings(method), "temporary-directory": scratch}):
+            cluster = LocalCluster(**kwargs)
+        with cluster:
+            yield cluster
 
 
 # ---------------------------------------------------------------------------
