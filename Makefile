@@ -1,27 +1,48 @@
 # Concurrency Lab. Two commands on a fresh machine (README):
-#   make lab    open the course in JupyterLab (127.0.0.1)
+#   make lab    open the course in JupyterLab (127.0.0.1); Ctrl-C twice stops it
 #   make test   run every check CI runs
-# Both create .venv with `python3 -m venv` and install the project into it.
+# `make lab` installs only what teaching needs (pyproject's `lab` extra) into
+# .venv-lab; `make test` the development set (`dev`) into .venv. Both use
+# `python3 -m venv` (Debian/Ubuntu: apt install python3-venv).
+#   make site    the website, from the stored notebooks (build/site/)
+#   make slides  a reveal.js deck of every notebook (build/slides/)
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LAB_VENV  ?= .venv-lab
+LAB_BIN   := $(LAB_VENV)/bin
+LAB_STAMP := $(LAB_VENV)/.installed
+NPM    ?= npm
+NODE_STAMP := site/node_modules/.installed
 NB     ?= notebooks
 
-.PHONY: lab test venv execute stamp nbval unit lint format bench clean
+.PHONY: lab test venv execute stamp nbval unit lint format bench clean \
+	site site-check slides
+
+# $(call install-venv,FOLDER,EXTRA): a venv with the library and one extra
+define install-venv
+	@test -x $(1)/bin/python || $(PYTHON) -m venv $(1) || { rm -rf $(1); \
+	  echo "make: '$(PYTHON) -m venv' failed; on Debian/Ubuntu: sudo apt install python3-venv" >&2; \
+	  exit 1; }
+	$(1)/bin/python -m pip install -q --upgrade pip
+	$(1)/bin/python -m pip install -q -e ".[$(2)]"
+	@touch $(1)/.installed
+endef
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
-	@touch $(STAMP)
+	$(call install-venv,$(VENV),dev)
+
+$(LAB_STAMP): pyproject.toml
+	$(call install-venv,$(LAB_VENV),lab)
 
 venv: $(STAMP)
 
+# The library, JupyterLab, ipykernel and jupyterlab-rise: no test tooling.
 # --allow-root only where you are root (a container); never another address.
-lab: $(STAMP)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks \
+lab: $(LAB_STAMP)
+	$(LAB_BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks \
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # The test matrix (noxfile.py, README "Testing"): every stage, TEST_JOBS of
@@ -40,12 +61,12 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser
 
 lint: $(STAMP)
-	$(BIN)/ruff check lib tests tools notebooks bench
-	$(BIN)/ruff format --check lib tests tools notebooks bench
+	$(BIN)/ruff check lib tests tools notebooks bench site conftest.py
+	$(BIN)/ruff format --check lib tests tools notebooks bench site conftest.py
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix lib tests tools notebooks bench
-	$(BIN)/ruff format lib tests tools notebooks bench
+	$(BIN)/ruff check --fix lib tests tools notebooks bench site conftest.py
+	$(BIN)/ruff format lib tests tools notebooks bench site conftest.py
 
 # Re-stamp badges, setup cells and navigation; re-execute notebooks in place.
 #   make execute NB=notebooks/05_race_conditions.ipynb
@@ -65,5 +86,26 @@ nbval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+# mystmd and reveal.js from npm, pinned by site/package-lock.json; they run on
+# this machine's Node and download nothing while building.
+$(NODE_STAMP): site/package.json site/package-lock.json
+	cd site && $(NPM) ci --no-audit --no-fund
+	@touch $(NODE_STAMP)
+
+# The website (Jupyter Book 2 / mystmd): build/site/. SITE_BASE_URL=/name
+# when it is served under a sub-path (GitHub Pages: .github/workflows/pages.yml).
+site: $(LAB_STAMP) $(NODE_STAMP)
+	$(LAB_BIN)/python tools/website.py $(if $(SITE_BASE_URL),--base-url $(SITE_BASE_URL))
+
+# The same build, strict: a broken link, a missing page or any mystmd warning fails.
+site-check: $(LAB_STAMP) $(NODE_STAMP)
+	$(LAB_BIN)/python tools/website.py --strict $(if $(SITE_BASE_URL),--base-url $(SITE_BASE_URL))
+
+# reveal.js decks of the stored notebooks, offline: build/slides/
+#   make slides NB=notebooks/05_race_conditions.ipynb
+slides: $(LAB_STAMP) $(NODE_STAMP)
+	$(LAB_BIN)/python tools/slides.py $(filter-out notebooks,$(NB))
+
 clean:
-	rm -rf $(VENV) .venv-py* .nox .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) $(LAB_VENV) .venv-py* .nox .pytest_cache .ruff_cache \
+	  test-artifacts build site/node_modules

@@ -40,7 +40,9 @@ nox.options.reuse_venv = "yes"
 nox.options.download_python = "never"
 nox.options.error_on_missing_interpreters = False  # the stages say why, see stage()
 
-LINT_PATHS = ["lib", "tests", "tools", "notebooks", "bench", "noxfile.py"]
+LINT_PATHS = [
+    "lib", "tests", "tools", "notebooks", "bench", "site", "conftest.py", "noxfile.py"
+]  # fmt: skip
 NBVAL = [
     "-p", "no:cacheprovider", "-p", "tools.nbval_graceful",
     "--nbval", "--nbval-current-env",
@@ -54,6 +56,13 @@ REPO_CHECKS = [
     "tests/test_hygiene.py",
     "tests/test_packaging.py",
     "tests/test_harness.py",
+]
+# The website, the slides and the lab extra: built with Node and JupyterLab,
+# once, by the browser stage (site/node_modules is one folder for all stages).
+SITE_CHECKS = [
+    "tests/test_site.py",
+    "tests/test_slides_stamp.py",
+    "tests/test_lab_extra.py",
 ]
 HOW_TO_GET = {
     "3.13t": "make it with `tools/provision_pythons.sh 313t`, `pyenv install 3.13t`"
@@ -198,6 +207,7 @@ def dev_pin(name: str) -> str:
 
 def unit(session: nox.Session, *, repo_checks: bool) -> None:
     skip = [] if repo_checks else [f"--ignore={p}" for p in REPO_CHECKS]
+    skip += [f"--ignore={p}" for p in SITE_CHECKS]  # the browser stage runs them
     session.run(
         "python", "-m", "pytest", "-p", "no:cacheprovider", "tests",
         "--ignore=tests/browser", *skip, *session.posargs,
@@ -221,7 +231,7 @@ def expect(session: nox.Session, code: str) -> None:
 @stage("py3.13", "3.13", "unit + repo checks, nbval fork/forkserver/spawn;"
        " ipywidgets 7.7.1 (Colab's)")  # fmt: skip
 def py313(session: nox.Session) -> None:
-    install(session, "-e", ".[test]", "ipywidgets==7.7.1")
+    install(session, "-e", ".[test,dask]", "ipywidgets==7.7.1")
     unit(session, repo_checks=True)
     for method in ("fork", "forkserver", "spawn"):
         nbval(session, method)
@@ -230,7 +240,7 @@ def py313(session: nox.Session) -> None:
 @stage("py3.14", "3.14", "unit, nbval with the default start method (forkserver)"
        " and spawn")  # fmt: skip
 def py314(session: nox.Session) -> None:
-    install(session, "-e", ".[test]")
+    install(session, "-e", ".[test,dask]")
     expect(
         session,
         "import multiprocessing as mp; m = mp.get_start_method();"
@@ -245,7 +255,7 @@ def py314(session: nox.Session) -> None:
 def py313t(session: nox.Session) -> None:
     # Not .[dev]: cffi (under jupyterlab) refuses the free-threaded build.
     # --prefer-binary: matplotlib 3.11.2 has no cp313t wheel, 3.11.1 has.
-    install(session, "--prefer-binary", "-e", ".[test]")
+    install(session, "--prefer-binary", "-e", ".[test,dask]")
     expect(
         session,
         "import sys, conclab, numpy, matplotlib, zmq, ipykernel;"
@@ -258,28 +268,29 @@ def py313t(session: nox.Session) -> None:
 
 @stage("py3.12", "3.12", "unit, nbval fork")
 def py312(session: nox.Session) -> None:
-    install(session, "-e", ".[test]")
+    install(session, "-e", ".[test,dask]")
     unit(session, repo_checks=False)
     nbval(session, "fork")
 
 
 @stage("py3.15", "3.15", "unit, every notebook executed (nbval --nbval-lax)")
 def py315(session: nox.Session) -> None:
-    install(session, "-e", ".[test]")
+    install(session, "-e", ".[test,dask]")
     unit(session, repo_checks=False)
     nbval(session, None, lax=True)
 
 
-@stage("browser", "3.13", "JupyterLab 4 and Notebook 7 in Chromium drive every panel")
+@stage("browser", "3.13", "site checks; browser tests (panels, website, slides)")
 def browser(session: nox.Session) -> None:
     # ipywidgets 8 here: JupyterLab 4's widget manager does not load 7.x models.
     install(session, "-e", ".[dev]")
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *SITE_CHECKS)
     session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "tests/browser")
 
 
 @stage("py3.11", "3.11", "unit (the oldest supported Python)")
 def py311(session: nox.Session) -> None:
-    install(session, "-e", ".[test]")
+    install(session, "-e", ".[test,dask]")
     unit(session, repo_checks=False)
 
 

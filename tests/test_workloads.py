@@ -11,7 +11,6 @@ import threading
 import pytest
 
 import conclab as lab
-from conclab import workloads
 
 
 def _primes_reference(n: int) -> int:
@@ -80,7 +79,7 @@ def test_hash_bytes_pinned_digest():
 
 def test_gil_threshold_constant():
     # CPython's Modules/hashlib.h: the GIL is released for inputs >= 2048 bytes.
-    assert workloads.HASHLIB_GIL_MINSIZE == 2048
+    assert lab.HASHLIB_GIL_MINSIZE == 2048
 
 
 def test_hash_bytes_validation():
@@ -177,7 +176,7 @@ def test_registry_entries_are_consistent(name):
     # picklable by name: the processes mode sends it to spawned children
     assert pickle.loads(pickle.dumps(w.func)) is not None
     base = w.func.func if isinstance(w.func, functools.partial) else w.func
-    assert base.__module__ == "conclab.workloads"
+    assert base.__module__ == "conclab.core.workloads"
     with pytest.raises(ValueError, match="size"):
         w.make_inputs(w.max_size + 1, 2)
 
@@ -195,7 +194,7 @@ def test_sha256_entries_sit_on_both_sides_of_the_gil_line():
     big = lab.WORKLOADS["sha256 big buffers"]
     small = lab.WORKLOADS["sha256 small pieces"]
     assert big.releases_gil and not small.releases_gil
-    assert small.func.keywords["chunk"] < workloads.HASHLIB_GIL_MINSIZE
+    assert small.func.keywords["chunk"] < lab.HASHLIB_GIL_MINSIZE
     assert big.func(big.make_inputs(1, 1)[0]) == lab.hash_bytes(2**20)
 
 

@@ -1,0 +1,62 @@
+"""One leak check for every test: no thread, child process or shared-memory
+segment that a test starts may outlive it.
+
+What existed before the test does not count, so the Jupyter server and the
+Chromium of the browser session (started once, kept for the session) and
+other programs on the machine never trip it; the browser tests themselves,
+which start that session, are left out. A thread or process still ending is
+given a moment (a pool's worker may be between its last task and its exit).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import psutil
+import pytest
+
+from conclab import leftover_children, watch_shared_memory
+
+GRACE = 5.0  # seconds a test's threads and children get to finish ending
+# Threads a library keeps for the life of the process once it is used: not a
+# leak of the test that first used it. distributed's offload executor is one
+# module-level pool (distributed.utils), started by the first LocalCluster.
+PROCESS_LIFETIME_THREADS = ("Dask-Offload_",)
+
+
+def _children() -> set[int]:
+    return {p.pid for p in psutil.Process().children(recursive=True)}
+
+
+def _left(before_threads: set[threading.Thread], before_children: set[int]):
+    deadline = time.monotonic() + GRACE
+    while True:
+        threads = [
+            t
+            for t in threading.enumerate()
+            if t not in before_threads
+            and t.is_alive()
+            and not t.name.startswith(PROCESS_LIFETIME_THREADS)
+        ]
+        children = leftover_children(ignore=before_children)
+        if not (threads or children) or time.monotonic() > deadline:
+            return threads, children
+        time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves a thread, a child process or a segment behind."""
+    if request.node.get_closest_marker("browser"):
+        yield
+        return
+    threads, children = set(threading.enumerate()), _children()
+    watch = watch_shared_memory()
+    yield
+    stray_threads, stray_children = _left(threads, children)
+    leaked = watch.leaked()
+    assert not stray_threads, f"threads left running: {stray_threads}"
+    assert not stray_children, f"child processes left running: {stray_children}"
+    assert not leaked, f"shared-memory segments never unlinked: {leaked}"

@@ -1,0 +1,1 @@
+"""Exercise checkers and their answer keys. Imports from ``core`` only."""

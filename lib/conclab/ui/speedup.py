@@ -1,0 +1,486 @@
+"""The speedup panel: pick a workload, workers and size, press Run.
+
+Introduced in ``00_start_here.ipynb`` and used in ``02_the_gil.ipynb``. It
+measures sequential, threads and processes with :func:`conclab.run` and shows
+wall time and speedup side by side (:func:`conclab.plot_sweep`).
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..core.env import start_method as resolve_start_method
+from ..core.env import usable_cores
+from ..core.registry import WORKLOADS, Workload
+from ..core.runner import MODES, RunResult
+from ..core.runner import run as run_once
+from ..core.validate import check_choice, check_int, check_number
+from ..viz.figures import LABEL_SIZE, figure, figure_png, label_axes
+from ..viz.speedup import draw_reference_lines, plot_sweep
+from .panel import PANEL_DPI, Panel
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__: list[str] = ["SpeedupExperiment", "SpeedupPanel", "speedup_panel"]
+
+
+#: The most workers the speedup panel's slider offers.
+MAX_PANEL_WORKERS = 16
+
+
+def worker_counts(max_workers: int) -> tuple[int, ...]:
+    """The worker counts a sweep up to ``max_workers`` measures: powers of two,
+    and ``max_workers`` itself (``4 -> (1, 2, 4)``, ``6 -> (1, 2, 4, 6)``)."""
+    check_int("max_workers", max_workers, minimum=1, maximum=MAX_PANEL_WORKERS)
+    counts = [1]
+    while counts[-1] * 2 < max_workers:
+        counts.append(counts[-1] * 2)
+    if counts[-1] != max_workers:
+        counts.append(max_workers)
+    return tuple(counts)
+
+
+def _placeholder(
+    counts: Sequence[int],
+    cores: int,
+    serial_fraction: float,
+    message: str,
+    ideal: str = "cores",
+) -> Figure:
+    """The first render: the axes, the ideal line (and Amdahl's curve), and a
+    note that nothing has been measured yet. Honest and costs no run."""
+
+    fig, (left, right) = figure(ncols=2)
+    label_axes(left, "workers", "wall time (s)", "Wall time vs workers")
+    left.set_xticks(list(counts))
+    left.set_ylim(0, 1)
+    left.set_yticklabels([])
+    left.text(
+        0.5,
+        0.5,
+        message,
+        transform=left.transAxes,
+        ha="center",
+        va="center",
+        fontsize=LABEL_SIZE,
+        wrap=True,
+    )
+    label_axes(right, "workers", "speedup (× sequential)", "Speedup vs workers")
+    right.set_xticks(list(counts))
+    draw_reference_lines(right, max(counts), cores, serial_fraction or None, ideal)
+    right.legend(fontsize=12)
+    return fig
+
+
+class SpeedupExperiment:
+    """What the speedup panel measures, with no widget in sight.
+
+    One workload (a name of :data:`conclab.WORKLOADS`), ``tasks`` inputs of
+    size ``size`` (for ``"http fetch"``: the server's ``latency`` in
+    seconds), run sequentially and by every mode in ``modes`` with
+    :func:`worker_counts` ``(workers)`` workers. :meth:`run` measures and keeps
+    the ``RunResult`` list in ``results``; :meth:`figure` draws it (or, before
+    any run, the axes and the ideal line). The attributes may be changed
+    between runs; :class:`SpeedupPanel` sets them from its controls.
+    """
+
+    def __init__(
+        self,
+        workload: str = "primes",
+        modes: Sequence[str] | None = None,
+        workers: int = 4,
+        size: int | None = None,
+        tasks: int = 8,
+        latency: float = 0.05,
+        start_method: str | None = None,
+        cores: int | None = None,
+    ) -> None:
+        spec = WORKLOADS[check_choice("workload", workload, WORKLOADS)]
+        modes = tuple(MODES if modes is None else modes)
+        if isinstance(modes, str) or not modes:
+            raise ValueError("modes must be a non-empty list of " + ", ".join(MODES))
+        for mode in modes:
+            check_choice("modes", mode, MODES)
+        if "sequential" not in modes:
+            raise ValueError(
+                "modes must include 'sequential': it is the baseline of the speedup"
+            )
+        if size is not None and spec.needs_server:
+            raise ValueError(
+                f"size does not apply to {workload!r}: its knob is the server's "
+                "latency, e.g. latency=0.05 (seconds)"
+            )
+        if size is not None:
+            check_int("size", size, minimum=spec.min_size, maximum=spec.max_size)
+        self.workload = workload
+        self.modes = modes
+        self.workers = check_int(
+            "workers", workers, minimum=1, maximum=MAX_PANEL_WORKERS
+        )
+        self.size = spec.default_size if size is None else size
+        self.tasks = check_int("tasks", tasks, minimum=1, maximum=64)
+        self.latency = check_number("latency", latency, minimum=0.0, maximum=1.0)
+        self.start_method = (
+            None if start_method is None else resolve_start_method(start_method)
+        )
+        self.cores = (
+            usable_cores() if cores is None else check_int("cores", cores, minimum=1)
+        )
+        self.results: list[RunResult] = []
+        self.results_agree: bool | None = None
+        self.label = ""
+        self.ideal_measured = "cores"
+
+    @property
+    def spec(self) -> Workload:
+        """The :class:`conclab.Workload` named by ``workload``."""
+        return WORKLOADS[self.workload]
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        """The worker counts a run measures."""
+        return worker_counts(self.workers)
+
+    def ideal(self) -> str:
+        """Waiting (sleep, network) needs no core: its ideal is the workers."""
+        return "workers" if self.spec.kind in ("io", "sleep") else "cores"
+
+    def knob(self) -> int:
+        """The workload's size, or the server's latency in ms."""
+        spec = self.spec
+        if spec.needs_server:
+            ms = round(self.latency * 1000)
+            return min(max(ms, spec.min_size), spec.max_size)
+        return self.size
+
+    def plan(self) -> list[tuple[str, int]]:
+        """The runs, in order: (mode, workers), sequential first."""
+        plan = [("sequential", 1)]
+        for mode in self.modes:
+            if mode != "sequential":
+                plan.extend((mode, w) for w in self.counts)
+        return plan
+
+    def run(
+        self, progress: Callable[[int, str], None] | None = None
+    ) -> list[RunResult]:
+        """Measure every run of :meth:`plan`; ``progress(i, label)`` is called
+        before run ``i``. For ``"http fetch"`` the local server runs for the
+        duration (:meth:`conclab.Workload.prepare`)."""
+        spec, size, plan = self.spec, self.knob(), self.plan()
+        results = []
+        with spec.prepare(size, self.tasks) as inputs:
+            for i, (mode, workers) in enumerate(plan):
+                if progress is not None:
+                    label = (
+                        "sequential" if mode == "sequential" else f"{workers} {mode}"
+                    )
+                    progress(i, label)
+                results.append(
+                    run_once(spec.func, inputs, mode, workers, self.start_method)
+                )
+        self.results = results
+        self.results_agree = all(r.results == results[0].results for r in results)
+        unit = f" {spec.unit}" if spec.unit else ""
+        knob = f"latency {size} ms" if spec.needs_server else f"size {size}{unit}"
+        self.label = f"{spec.name}, {knob}: {self.tasks} tasks"
+        self.ideal_measured = self.ideal()
+        return results
+
+    def title(self) -> str:
+        """The plot's title: what ran, on what."""
+        method = next((r.start_method for r in self.results if r.start_method), None)
+        parts = [self.label, f"{self.cores} usable cores"]
+        parts.append(f"Python {platform.python_version()}")
+        if method:
+            parts.append(f"start method {method}")
+        return " · ".join(parts)
+
+    def figure(self, serial_fraction: float | None = None) -> Figure:
+        """:func:`conclab.plot_sweep` of the last run, or the empty axes."""
+        if self.results:
+            return plot_sweep(
+                self.results,
+                cores=self.cores,
+                serial_fraction=serial_fraction,
+                title=self.title(),
+                ideal=self.ideal_measured,
+            )
+        message = f"Not measured yet.\nPress Run to time\n{_and_list(self.modes)}."
+        return _placeholder(
+            self.counts, self.cores, serial_fraction or 0.0, message, self.ideal()
+        )
+
+
+class SpeedupPanel(Panel):
+    """The speedup panel (see :func:`speedup_panel`): the view of a
+    :class:`SpeedupExperiment` (``.experiment``).
+
+    Attributes: ``widget`` (the VBox), ``controls`` (name -> widget:
+    ``workload``, ``workers``, ``tasks``, ``size``, ``latency``,
+    ``serial_fraction``), ``run_button``, ``progress``, ``status``,
+    ``image`` (a ``widgets.Image`` of PNG bytes), ``figure`` (the matplotlib
+    Figure behind it), ``last`` (the ``RunResult`` list of the last run),
+    ``error`` (the exception of the last failed run, else None).
+    """
+
+    def __init__(
+        self,
+        experiment: SpeedupExperiment,
+        serial_fraction: float | None = None,
+        dpi: int = PANEL_DPI,
+    ) -> None:
+        import ipywidgets as widgets
+
+        fraction = 0.0 if serial_fraction is None else serial_fraction
+        fraction = check_number("serial_fraction", fraction, minimum=0.0, maximum=0.9)
+        self.dpi = check_int("dpi", dpi, minimum=20, maximum=300)
+        self.experiment = e = experiment
+        self.error: BaseException | None = None
+        self._lock = threading.Lock()
+        wide = {"description_width": "initial"}
+        slider = {"continuous_update": False, "style": wide}
+        self.controls: dict[str, Any] = {
+            "workload": widgets.Dropdown(
+                options=list(WORKLOADS),
+                value=e.workload,
+                description="workload",
+                style=wide,
+            ),
+            "workers": widgets.IntSlider(
+                value=e.workers,
+                min=1,
+                max=max(8, e.workers),
+                description="max workers",
+                **slider,
+            ),
+            "tasks": widgets.IntSlider(
+                value=e.tasks,
+                min=1,
+                max=max(32, e.tasks),
+                description="tasks",
+                **slider,
+            ),
+            "size": widgets.IntSlider(description="size", **slider),
+            "latency": widgets.FloatSlider(
+                value=e.latency,
+                min=0.0,
+                max=1.0,
+                step=0.01,
+                readout_format=".2f",
+                description="server latency (s)",
+                **slider,
+            ),
+            "serial_fraction": widgets.FloatSlider(
+                value=fraction,
+                min=0.0,
+                max=0.9,
+                step=0.05,
+                readout_format=".2f",
+                description="Amdahl serial fraction",
+                **slider,
+            ),
+        }
+        self.about = widgets.Label(value="")
+        self.run_button = widgets.Button(
+            description="Run",
+            button_style="primary",
+            icon="play",
+            tooltip="measure every mode and worker count (takes a few seconds)",
+        )
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="")
+        # its own full-width row: a Label does not wrap, and beside the button
+        # a long status line was cut off at a 1280-px window
+        self.status = widgets.Label(value="", layout=widgets.Layout(width="100%"))
+        self._configure_size(e.size)
+        self.figure: Figure = e.figure(self.serial_fraction)
+        self.image = self._make_image(figure_png(self.figure, dpi=self.dpi))
+        c = self.controls
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([c["workload"], self.about]),
+                widgets.HBox([c["workers"], c["tasks"]]),
+                widgets.HBox([c["size"], c["latency"], c["serial_fraction"]]),
+                widgets.HBox([self.run_button, self.progress]),
+                self.status,
+                self.image,
+            ]
+        )
+        self._describe()
+        self.run_button.on_click(self._on_click)
+        c["workload"].observe(self._on_workload, names="value")
+        for name in ("workers", "tasks", "size", "latency"):
+            c[name].observe(self._on_setting, names="value")
+        c["serial_fraction"].observe(self._on_fraction, names="value")
+
+    @property
+    def last(self) -> list[RunResult]:
+        """The ``RunResult`` list of the last run (empty before any)."""
+        return self.experiment.results
+
+    @property
+    def results_agree(self) -> bool | None:
+        """Whether every mode returned the same results in the last run."""
+        return self.experiment.results_agree
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        """The worker counts a run measures."""
+        return worker_counts(self.controls["workers"].value)
+
+    @property
+    def serial_fraction(self) -> float | None:
+        value = self.controls["serial_fraction"].value
+        return value if value > 0 else None
+
+    def _sync(self) -> None:
+        """Copy the controls into the experiment."""
+        e, c = self.experiment, self.controls
+        e.workload, e.workers = c["workload"].value, c["workers"].value
+        e.tasks, e.size, e.latency = (
+            c["tasks"].value,
+            c["size"].value,
+            c["latency"].value,
+        )
+
+    def _summary(self) -> str:
+        self._sync()
+        e = self.experiment
+        return (
+            f"Speedup panel: {e.workload}, {e.tasks} tasks, "
+            f"workers {', '.join(map(str, e.counts))} "
+            + ("(measured)" if e.results else "(press Run in a live notebook)")
+        )
+
+    def _configure_size(self, value: int) -> None:
+        spec = WORKLOADS[self.controls["workload"].value]
+        slider = self.controls["size"]
+        # widen first, so no intermediate state has min > max or value outside
+        slider.min = min(slider.min, spec.min_size)
+        slider.max = max(slider.max, spec.max_size)
+        slider.value = min(max(value, spec.min_size), spec.max_size)
+        slider.min, slider.max, slider.step = spec.min_size, spec.max_size, spec.step
+        slider.description = f"size ({spec.unit})" if spec.unit else "size"
+        hidden, shown = "none", None
+        slider.layout.display = hidden if spec.needs_server else shown
+        self.controls["latency"].layout.display = shown if spec.needs_server else hidden
+
+    def _describe(self) -> None:
+        self._sync()
+        e = self.experiment
+        self.about.value = e.spec.description
+        self.status.value = (
+            f"Press Run to measure {len(e.plan())} runs of {e.tasks} "
+            f"tasks on {e.cores} usable cores."
+        )
+
+    def _on_workload(self, change: dict[str, Any]) -> None:
+        self._configure_size(WORKLOADS[change["new"]].default_size)
+        self._describe()
+
+    def _on_setting(self, change: dict[str, Any]) -> None:
+        self._describe()
+
+    def _on_fraction(self, change: dict[str, Any]) -> None:
+        """A cheap redraw: the Amdahl curve moves, nothing is re-measured."""
+        try:
+            self._redraw()
+        except Exception as exc:
+            self._fail(exc)
+
+    def _on_click(self, button: Any) -> None:
+        try:
+            self.run()
+        except Exception:
+            # shown in .status and kept in .error; the traceback goes to stderr
+            # (JupyterLab's log console), never silently nowhere
+            traceback.print_exc(file=sys.stderr)
+
+    def _redraw(self) -> None:
+        self.figure = self.experiment.figure(self.serial_fraction)
+        self._show_png(figure_png(self.figure, dpi=self.dpi))
+
+    def _progress(self, i: int, label: str) -> None:
+        plan = len(self.experiment.plan())
+        self.progress.value = i
+        self.status.value = (
+            f"⏳ Running {self.experiment.workload}: {label} ({i + 1}/{plan})…"
+        )
+
+    def run(self) -> list[RunResult]:
+        """Measure every mode and worker count now (what the Run button does).
+
+        Returns the ``RunResult`` list (also kept in ``.last``). Errors are
+        shown in ``.status``, kept in ``.error`` and raised.
+        """
+        if not self._lock.acquire(blocking=False):
+            self.status.value = "⏳ Already running: wait for this run to finish."
+            return self.last
+        self.error = None
+        self.run_button.disabled = True
+        self._sync()
+        self.progress.max = len(self.experiment.plan())
+        self.progress.value = 0
+        try:
+            results = self.experiment.run(self._progress)
+            self.progress.value = self.progress.max
+            self._redraw()
+            total = sum(r.wall for r in results)
+            agree = (
+                "✅ every mode returned the same results."
+                if self.results_agree
+                else "❌ the modes returned different results!"
+            )
+            self.status.value = f"Done: {len(results)} runs in {total:.1f} s; {agree}"
+            return results
+        except KeyboardInterrupt:
+            self.status.value = "⏹ Interrupted: the pools were shut down."
+            raise
+        except Exception as exc:
+            self._fail(exc)
+            raise
+        finally:
+            self.run_button.disabled = False
+            self._lock.release()
+
+
+def speedup_panel(
+    workload: str = "primes",
+    modes: Sequence[str] | None = None,
+    workers: int = 4,
+    size: int | None = None,
+    tasks: int = 8,
+    latency: float = 0.05,
+    start_method: str | None = None,
+    cores: int | None = None,
+    serial_fraction: float | None = None,
+) -> SpeedupPanel:
+    """An interactive speedup experiment: choose, press Run, read the plot.
+
+    ``workload`` is a name from :data:`conclab.WORKLOADS`; ``workers`` the
+    largest worker count (the run measures 1, 2, 4 … up to it); ``tasks`` how
+    many inputs each run processes; ``size`` the workload's size knob
+    (default: the workload's own); ``latency`` the local server's delay in
+    seconds for ``"http fetch"`` (the panel starts :func:`conclab.serve_corpus`
+    for the duration of a run and closes it); ``serial_fraction`` draws
+    Amdahl's curve. Nothing runs until Run is pressed (or ``panel.run()`` is
+    called): the first image is the empty axes with the ideal line. Put
+    ``panel`` as the last expression of a cell to show it
+    (``00_start_here.ipynb``, ``02_the_gil.ipynb``).
+    """
+    experiment = SpeedupExperiment(
+        workload, modes, workers, size, tasks, latency, start_method, cores
+    )
+    return SpeedupPanel(experiment, serial_fraction)
+
+
+def _and_list(words: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    words = list(words)
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

@@ -1,0 +1,3 @@
+"""Every ``plot_*``: object-oriented matplotlib Figures, never pyplot.
+Imports from ``core`` only.
+"""
