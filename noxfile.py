@@ -50,15 +50,15 @@ NBVAL = [
     "--nbval-cell-timeout=120", "notebooks",
 ]  # fmt: skip
 # The repository checks (notebook hygiene, stamps, packaging, the nbval
-# harness) do not depend on the interpreter: 3.13 and 3.13t run them, the
-# other stages run the library's tests only.
+# harness) do not depend on the interpreter: 3.13 runs them, the other stages
+# run the library's tests only.
 REPO_CHECKS = [
     "tests/test_hygiene.py",
     "tests/test_packaging.py",
     "tests/test_harness.py",
 ]
 # The website, the slides and the lab extra: built with Node and JupyterLab,
-# once, by the 3.13 stage (site/node_modules is one folder for all stages).
+# once, by the browser stage (site/node_modules is one folder for all stages).
 SITE_CHECKS = [
     "tests/test_site.py",
     "tests/test_slides_stamp.py",
@@ -205,9 +205,9 @@ def dev_pin(name: str) -> str:
     return name
 
 
-def unit(session: nox.Session, *, repo_checks: bool, site: bool = False) -> None:
+def unit(session: nox.Session, *, repo_checks: bool) -> None:
     skip = [] if repo_checks else [f"--ignore={p}" for p in REPO_CHECKS]
-    skip += [] if site else [f"--ignore={p}" for p in SITE_CHECKS]
+    skip += [f"--ignore={p}" for p in SITE_CHECKS]  # the browser stage runs them
     session.run(
         "python", "-m", "pytest", "-p", "no:cacheprovider", "tests",
         "--ignore=tests/browser", *skip, *session.posargs,
@@ -228,14 +228,13 @@ def expect(session: nox.Session, code: str) -> None:
     session.run("python", "-c", code)
 
 
-@stage("py3.13", "3.13", "unit + repo checks, nbval fork/forkserver/spawn, browser;"
+@stage("py3.13", "3.13", "unit + repo checks, nbval fork/forkserver/spawn;"
        " ipywidgets 7.7.1 (Colab's)")  # fmt: skip
 def py313(session: nox.Session) -> None:
-    install(session, "-e", ".[dev]", "ipywidgets==7.7.1")
-    unit(session, repo_checks=True, site=True)
+    install(session, "-e", ".[test,dask]", "ipywidgets==7.7.1")
+    unit(session, repo_checks=True)
     for method in ("fork", "forkserver", "spawn"):
         nbval(session, method)
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "tests/browser")
 
 
 @stage("py3.14", "3.14", "unit, nbval with the default start method (forkserver)"
@@ -252,8 +251,7 @@ def py314(session: nox.Session) -> None:
     nbval(session, "spawn")
 
 
-@stage("py3.13t", "3.13t|3.14t", "unit + repo checks, nbval (default start method);"
-       " free-threaded")  # fmt: skip
+@stage("py3.13t", "3.13t|3.14t", "unit, nbval (default start method); free-threaded")
 def py313t(session: nox.Session) -> None:
     # Not .[dev]: cffi (under jupyterlab) refuses the free-threaded build.
     # --prefer-binary: matplotlib 3.11.2 has no cp313t wheel, 3.11.1 has.
@@ -264,7 +262,7 @@ def py313t(session: nox.Session) -> None:
         " print('GIL enabled after imports:', sys._is_gil_enabled());"
         " assert not sys._is_gil_enabled()",
     )
-    unit(session, repo_checks=True)
+    unit(session, repo_checks=False)
     nbval(session, None)
 
 
@@ -280,6 +278,14 @@ def py315(session: nox.Session) -> None:
     install(session, "-e", ".[test,dask]")
     unit(session, repo_checks=False)
     nbval(session, None, lax=True)
+
+
+@stage("browser", "3.13", "site checks; browser tests (panels, website, slides)")
+def browser(session: nox.Session) -> None:
+    # ipywidgets 8 here: JupyterLab 4's widget manager does not load 7.x models.
+    install(session, "-e", ".[dev]")
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *SITE_CHECKS)
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "tests/browser")
 
 
 @stage("py3.11", "3.11", "unit (the oldest supported Python)")

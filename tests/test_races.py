@@ -331,8 +331,11 @@ def _withdraw_locked(account, amount, lock) -> None:
 
 
 def test_check_withdraw_is_deterministic(capsys) -> None:
+    # The unlocked threads meet as soon as both have read (a busy machine may
+    # start the second one late: 0.05 s was not always enough on 3.13t); only
+    # the locked version waits out its timeout.
     for _ in range(5):
-        assert lab.check_withdraw(_withdraw_unlocked, meet_timeout=0.05) == False  # noqa: E712
+        assert lab.check_withdraw(_withdraw_unlocked, meet_timeout=2.0) == False  # noqa: E712
     assert "one withdrawal was lost" in capsys.readouterr().out
     for _ in range(3):
         assert lab.check_withdraw(_withdraw_locked, meet_timeout=0.05) == True  # noqa: E712
