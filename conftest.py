@@ -46,6 +46,17 @@ def _left(before_threads: set[threading.Thread], before_children: set[int]):
         time.sleep(0.05)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that start a Dask cluster last.
+
+    The first LocalCluster leaves distributed's offload thread running for the
+    life of the process, and forking a multi-threaded process can deadlock
+    the child. Python 3.15 makes that warning an error under ``-W error`` (3.12
+    to 3.14 only printed it as unraisable), so every later fork test failed.
+    """
+    items.sort(key=lambda item: bool(item.get_closest_marker("dask")))
+
+
 @pytest.fixture(autouse=True)
 def nothing_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
     """Fail a test that leaves a thread, a child process or a segment behind."""

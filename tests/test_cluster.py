@@ -23,6 +23,8 @@ cluster_module = importlib.import_module("conclab.core.cluster")
 pytest.importorskip("distributed", reason="notebook 13's extra: pip install -e .[dask]")
 from dask.distributed import Client, get_task_stream  # noqa: E402
 
+pytestmark = pytest.mark.dask
+
 
 def nothing_left(before: lab.Snapshot) -> None:
     left = lab.leftovers(before, timeout=20)

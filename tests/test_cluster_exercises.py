@@ -9,6 +9,8 @@ import conclab as lab
 pytest.importorskip("distributed", reason="notebook 13's extra: pip install -e .[dask]")
 from dask.distributed import Client
 
+pytestmark = pytest.mark.dask
+
 NUMBERS = lab.DOCUMENT_NUMBERS
 
 

@@ -11,9 +11,12 @@ import conclab as lab
 pytest.importorskip("distributed", reason="notebook 13's extra: pip install -e .[dask]")
 panel_module = importlib.import_module("conclab.ui.cluster")
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:The `ipykernel.comm.Comm` class has been deprecated:DeprecationWarning"
-)
+pytestmark = [
+    pytest.mark.dask,
+    pytest.mark.filterwarnings(
+        "ignore:The `ipykernel.comm.Comm` class has been deprecated:DeprecationWarning"
+    ),
+]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

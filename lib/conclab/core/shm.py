@@ -60,6 +60,8 @@ def shared_array(shm: shared_memory.SharedMemory, shape: Any, dtype: Any) -> Any
     count = 1
     for n in shape:
         count *= check_int("shape item", n, minimum=0)
+    if shm.buf is None:
+        raise ValueError(f"shm: segment {shm.name!r} is closed")
     return np.frombuffer(shm.buf, dtype=dtype, count=count).reshape(shape)
 
 
