@@ -18,19 +18,8 @@ PANEL_NOTEBOOKS = notebooks_with_panels()
 NAMES = [path.name for path in PANEL_NOTEBOOKS]
 
 
-# Known failure, seen once at the end of the session that added it (CI=true,
-# a loaded machine): Run All finished, but the builds panel of notebook 12 (it
-# re-measures other interpreters in child processes) showed no plot in
-# JupyterLab. Not understood yet; the panel's own tests pass without a browser.
-KNOWN_FAILURES = {
-    "12_free_threading.ipynb": "its builds panel showed no plot in JupyterLab",
-}
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_panels_in_jupyterlab(lab_page: Any, server: JupyterServer, name: str) -> None:
-    if name in KNOWN_FAILURES:
-        pytest.xfail(KNOWN_FAILURES[name])
     reports = check_notebook(lab_page, server, name, "lab")
     for report in reports:
         print(
