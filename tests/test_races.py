@@ -16,6 +16,9 @@ TEXTS = {
     "/a.txt": "The quick brown fox\njumps over the lazy dog.\n" * 40,
     "/b.txt": "Ünïcode café, naïve résumé\nand\nnewlines\n" * 30,
     "/c.txt": "ZZZ zzz\tTabs\r\nCRLF lines\n" * 25,
+    # "İ".lower() is "i" + a combining dot: counted as i only when the whole
+    # text is lowered at once, as count_letters and the four workers do
+    "/d.txt": "İSTANBUL \u212a STRASSE ß\n" * 10,
 }
 
 

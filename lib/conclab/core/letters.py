@@ -3,7 +3,9 @@
 :func:`count_letters` is the one sequential count. ``05_race_conditions.ipynb``
 runs one thread per document in four versions (:data:`LETTER_COUNTERS`): no
 lock, a lock around the whole count (the notes' version), a lock per
-character, and a local count merged once under the lock.
+character, and a local count merged once under the lock. Each lowers its
+text once, as :func:`count_letters` does (a ``ch.lower()`` per character kept
+the free-threaded 3.13 build's threads from counting in parallel).
 ``04_ipc.ipynb`` counts shares of the documents in child processes that send
 back a ``Counter`` (:func:`count_texts_processes`).
 """
@@ -69,9 +71,8 @@ def count_without_lock(
     No lock (``lock`` is ignored): ``table[ch] += 1`` is a read, an add and a
     write, and another thread may write the same key in between.
     """
-    text = fetch_text(url, decode=decode)
+    text = fetch_text(url, decode=decode).lower()
     for ch in text:
-        ch = ch.lower()
         if ch in table:
             table[ch] += 1
 
@@ -84,10 +85,9 @@ def count_with_lock(
     Correct, but while one thread counts, every other one waits: the
     counting is serial. (The download before it still overlaps.)
     """
-    text = fetch_text(url, decode=decode)
+    text = fetch_text(url, decode=decode).lower()
     with lock:
         for ch in text:
-            ch = ch.lower()
             if ch in table:
                 table[ch] += 1
 
@@ -96,9 +96,8 @@ def count_with_lock_per_char(
     url: str, table: dict[str, int], lock: Any, decode: bool = True
 ) -> None:
     """Take the lock for every single letter: correct, and the slowest."""
-    text = fetch_text(url, decode=decode)
+    text = fetch_text(url, decode=decode).lower()
     for ch in text:
-        ch = ch.lower()
         if ch in table:
             with lock:
                 table[ch] += 1
@@ -108,10 +107,9 @@ def count_with_local_merge(
     url: str, table: dict[str, int], lock: Any, decode: bool = True
 ) -> None:
     """Count into a table of this thread's own, then merge it once under the lock."""
-    text = fetch_text(url, decode=decode)
+    text = fetch_text(url, decode=decode).lower()
     local = dict.fromkeys(table, 0)
     for ch in text:
-        ch = ch.lower()
         if ch in local:
             local[ch] += 1
     with lock:
