@@ -102,7 +102,7 @@ def test_plot_task_sizes_has_speedup_and_overhead_per_engine():
     "bad, error, words",
     [
         ([], ValueError, "rows must not be empty: run lab.task_size_sweep"),
-        ("rows", TypeError, "rows must be a list of TaskSizeRow .from lab.task_size_sweep.*got str"),
+        ("rows", TypeError, "rows must be a list of TaskSizeRow .*got str"),
         ([object()], TypeError, "rows.0. must be a TaskSizeRow; object lacks engine"),
     ],
 )
