@@ -50,12 +50,13 @@ NBVAL = [
     "--nbval-cell-timeout=120", "notebooks",
 ]  # fmt: skip
 # The repository checks (notebook hygiene, stamps, packaging, the nbval
-# harness) do not depend on the interpreter: 3.13 runs them, the other stages
-# run the library's tests only.
+# harness, notebook 11 run twice) need one interpreter: 3.13 runs them, the
+# other stages run the library's tests only.
 REPO_CHECKS = [
     "tests/test_hygiene.py",
     "tests/test_packaging.py",
     "tests/test_harness.py",
+    "tests/test_nb11_notebook.py",  # Run All twice; py3.12 does it for every notebook
 ]
 # The website, the slides and the lab extra: built with Node and JupyterLab,
 # once, by the browser stage (site/node_modules is one folder for all stages).
@@ -214,12 +215,15 @@ def unit(session: nox.Session, *, repo_checks: bool) -> None:
     )  # fmt: skip
 
 
-def nbval(session: nox.Session, method: str | None, *, lax: bool = False) -> None:
-    """Every notebook under nbval; ``method`` None leaves the default."""
+def nbval(
+    session: nox.Session, method: str | None, *, lax: bool = False, twice: bool = False
+) -> None:
+    """Every notebook under nbval; ``method`` None leaves the default.
+    ``twice``: then every cell again in the same kernel (a second Run All)."""
     session.log(f"nbval, start method {method or 'unset (the default)'}")
     session.run(
         "python", "-m", "pytest", *NBVAL, *(["--nbval-lax"] if lax else []),
-        env={"CONCLAB_START_METHOD": method},
+        env={"CONCLAB_START_METHOD": method, "CONCLAB_NBVAL_TWICE": str(int(twice))},
     )  # fmt: skip
 
 
@@ -266,11 +270,11 @@ def py313t(session: nox.Session) -> None:
     nbval(session, None)
 
 
-@stage("py3.12", "3.12", "unit, nbval fork")
+@stage("py3.12", "3.12", "unit, nbval fork, each notebook run twice in one kernel")
 def py312(session: nox.Session) -> None:
     install(session, "-e", ".[test,dask]")
     unit(session, repo_checks=False)
-    nbval(session, "fork")
+    nbval(session, "fork", twice=True)
 
 
 @stage("py3.15", "3.15", "unit, every notebook executed (nbval --nbval-lax)")

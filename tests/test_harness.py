@@ -74,6 +74,16 @@ def test_a_cell_that_raises_fails(tmp_path):
     assert "RuntimeError" in result.stdout
 
 
+def test_a_notebook_that_cannot_run_twice_fails_the_second_run_all(tmp_path):
+    path = executed(tmp_path, "assert 'seen' not in globals(), 'ran before'\nseen = 1")
+    assert nbval(path).returncode == 0  # one Run All: fine
+    result = nbval(path, CONCLAB_NBVAL_TWICE="1")
+    assert result.returncode != 0
+    assert "the second Run All failed: cell 0: AssertionError: ran before" in (
+        result.stdout
+    )
+
+
 def test_a_bogus_start_method_fails_with_a_clear_message(tmp_path):
     path = executed(
         tmp_path,

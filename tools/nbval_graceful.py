@@ -16,6 +16,11 @@ of the semaphores and shared memory segments that it created (a startup file
 logs what the kernel registers with multiprocessing's resource tracker, so
 segments that other programs on the machine create are never counted). A
 kernel that fails the check fails the notebook's last test.
+
+With ``CONCLAB_NBVAL_TWICE=1`` every code cell then runs a second time in the
+same kernel before it is shut down, as an instructor's second Run All does: a
+cell that raises then (other than one tagged ``raises-exception``) fails the
+notebook's last test too.
 """
 
 from __future__ import annotations
@@ -138,3 +143,31 @@ def pytest_configure(config) -> None:
             )
 
     nbval_kernel.RunningKernel.stop = stop
+    if os.environ.get("CONCLAB_NBVAL_TWICE") == "1":
+        _run_all_again_before_teardown()
+
+
+def _run_all_again_before_teardown() -> None:
+    from nbval.plugin import IPyNbFile
+
+    teardown = IPyNbFile.teardown
+
+    def run_again_then_teardown(self: Any) -> None:
+        failed = []
+        if self.kernel is not None and self.kernel.is_alive():
+            for index, cell in enumerate(self.nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                reply = self.kernel.kc.execute_interactive(
+                    cell.source, store_history=False, allow_stdin=False,
+                    timeout=120, output_hook=lambda msg: None,
+                )  # fmt: skip
+                meant = "raises-exception" in cell.metadata.get("tags", [])
+                got = reply["content"]
+                if got["status"] == "error" and not meant:
+                    failed.append(f"cell {index}: {got['ename']}: {got['evalue']}")
+        teardown(self)
+        if failed:
+            raise RuntimeError("the second Run All failed: " + "; ".join(failed))
+
+    IPyNbFile.teardown = run_again_then_teardown
