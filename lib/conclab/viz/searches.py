@@ -38,7 +38,7 @@ def plot_search_sweep(rows: list[dict[str, Any]], title: str = "") -> Any:
             "marker": markers[i % len(markers)],
             "linestyle": dashes[i % len(dashes)],
             "linewidth": max(1.2, 3.5 - i),
-            "markersize": max(5.0, 11.0 - 2.5 * i),
+            "markersize": 13.0 if i == 0 else 6.0,
             "fillstyle": "none" if i == 0 else "full",
             "label": name,
             "zorder": 2 + i,
