@@ -49,14 +49,9 @@ class WaitGroup:
     blocks until it is zero (``wait(timeout)`` returns ``False`` if the time
     ran out). A negative counter raises ``ValueError`` — Go panics with
     ``sync: negative WaitGroup counter``. ``go(fn, *args)`` starts ``fn`` in a
-    thread and counts it, like Go 1.25's ``wg.Go``. A task of ``go`` that
-    raises is reported through :func:`threading.excepthook`, as a plain
-    thread's failure is, and kept in ``errors``; once the counter is zero,
-    ``wait()`` raises an ``ExceptionGroup`` of every failure so far, so a
-    failed task can never pass for a finished one. (Go's ``wg.Go`` requires
-    that ``f`` not panic and skips ``Done`` when it does, so ``Wait`` cannot
-    return while the program dies.) All state lives in the instance,
-    guarded by one :class:`threading.Condition`. Introduced in
+    thread and counts it, like Go 1.25's ``wg.Go``; a failed task is reported
+    and raised again by ``wait()`` (see :meth:`go`). All state lives in the
+    instance, guarded by one :class:`threading.Condition`. Introduced in
     ``08_wait_groups.ipynb``.
     """
 
@@ -107,11 +102,11 @@ class WaitGroup:
 
         ``done()`` is called in a ``finally``, so a failing ``fn`` cannot
         leave the counter stuck; but first its exception is kept in
-        ``errors`` and reported through ``threading.excepthook`` (which
-        prints the traceback, as for any thread), so the ``wait()`` that
-        this ``done()`` releases raises it. The thread is a daemon: a task
-        stuck for ever cannot keep Python from exiting (a notebook's
-        ``wait(timeout)`` returns ``False`` instead).
+        ``errors`` and reported through ``threading.excepthook``, as a plain
+        thread's is, so the ``wait()`` this ``done()`` releases raises it.
+        (Go's ``wg.Go`` requires that ``f`` not panic, and skips ``Done``
+        when it does.) The thread is a daemon: a task stuck for ever cannot
+        keep Python from exiting.
         """
         check_callable("fn", fn)
         self.add(1)
