@@ -56,11 +56,15 @@ def test_plot_bursts_leaves_failed_bursts_out():
 
 
 @pytest.mark.parametrize(
-    ("results", "error"),
-    [("sweep", TypeError), ([], ValueError), ([object()], TypeError)],
+    ("results", "error", "words"),
+    [
+        ("sweep", TypeError, r"results must be a list of BurstResult \(from lab.burst"),
+        ([], ValueError, "results must not be empty"),
+        ([object()], TypeError, "results.0. must be a BurstResult; object lacks mode"),
+    ],
 )
-def test_plot_bursts_checks_its_input(results, error):
-    with pytest.raises(error):
+def test_plot_bursts_checks_its_input(results, error, words):
+    with pytest.raises(error, match=words):
         lab.plot_bursts(results)
 
 

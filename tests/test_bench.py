@@ -162,7 +162,7 @@ def test_quick_smoke_run(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     sections = {row["section"] for row in report["rows"]}
-    assert {"start", "cpu", "io", "c", "locks", "timeline"} <= sections
+    assert {"start", "cpu", "io", "c", "locks", "timeline", "panels"} <= sections
     errors = [r for r in report["rows"] if r["status"] == "error"]
     assert [r["section"] for r in errors] == ["tests"], errors
     assert str(tmp_path) not in (tmp_path / "results.md").read_text(encoding="utf-8")
@@ -247,3 +247,21 @@ def test_render_rejudges_stored_rows_by_todays_rules(bench):
     carried = dict(bench.measurement("io", "x", [30.0], "×", op=">=", limit=25.6))
     carried["carried"] = True
     assert bench.rejudge(carried, "2026-01-01")["status"] == "stale"
+
+
+def test_a_panel_that_draws_nothing_new_is_an_error(bench, monkeypatch):
+    class Stuck:
+        png = b"same"
+        error = None
+
+        class run_button:  # stands in for the widget
+            @staticmethod
+            def click():
+                pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(bench, "_panels", lambda: [("stuck panel", Stuck)])
+    (row,) = bench.section_panels(bench.Config(True, 1))
+    assert row["status"] == "error" and "no new plot" in row["detail"], row

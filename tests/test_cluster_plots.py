@@ -99,9 +99,13 @@ def test_plot_task_sizes_has_speedup_and_overhead_per_engine():
 
 
 @pytest.mark.parametrize(
-    "bad, error",
-    [([], ValueError), ("rows", TypeError), ([object()], TypeError)],
+    "bad, error, words",
+    [
+        ([], ValueError, "rows must not be empty: run lab.task_size_sweep"),
+        ("rows", TypeError, "rows must be a list of TaskSizeRow .*got str"),
+        ([object()], TypeError, "rows.0. must be a TaskSizeRow; object lacks engine"),
+    ],
 )
-def test_plot_task_sizes_validates(bad, error):
-    with pytest.raises(error):
+def test_plot_task_sizes_validates(bad, error, words):
+    with pytest.raises(error, match=words):
         lab.plot_task_sizes(bad)

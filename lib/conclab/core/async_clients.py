@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .async_server import MAX_CONNECTIONS, AsyncCorpusServer, raise_open_files
+from .children import live_children
 from .corpus import document
 from .letters import count_letters
 from .timeline import now
@@ -529,31 +530,8 @@ def _kernel_thread(thread: threading.Thread) -> bool:
 
 def _children() -> set[tuple[int, str]]:
     """(pid, name) of this process's live children and grandchildren, less
-    multiprocessing's own helpers (the resource tracker; the forkserver
-    itself, though not what it forked: those share its command line)."""
-    import psutil
-
-    def alive(process: psutil.Process) -> bool:
-        try:
-            return process.status() != psutil.STATUS_ZOMBIE
-        except psutil.Error:
-            return False
-
-    found = set()
-    for child in psutil.Process().children():
-        try:
-            cmdline = " ".join(child.cmdline())
-            below = child.children(recursive=True)
-        except psutil.Error:
-            continue
-        if "resource_tracker" in cmdline:
-            continue
-        suspects = below if "forkserver" in cmdline else [child, *below]
-        for process in suspects:
-            if alive(process):
-                with contextlib.suppress(psutil.Error):
-                    found.add((process.pid, process.name()))
-    return found
+    multiprocessing's own helpers (see :func:`conclab.leftover_children`)."""
+    return set(live_children())
 
 
 def running_now() -> dict[str, set[Any]]:

@@ -40,6 +40,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .children import stop_process
 from .corpus import DOCUMENT_NUMBERS, check_numbers, document
 from .server import MAX_LATENCY
 from .validate import check_int, check_number
@@ -494,14 +495,7 @@ class AsyncCorpusServer:
         finally:
             self._final = final
             self._conn.close()
-            if process.pid is not None:
-                process.join(10)
-                if process.is_alive():
-                    process.terminate()
-                    process.join(5)
-                if process.is_alive():  # pragma: no cover - last resort
-                    process.kill()
-                    process.join(5)
+            stop_process(process)
 
     def __enter__(self) -> AsyncCorpusServer:
         return self

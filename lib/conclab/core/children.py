@@ -10,6 +10,7 @@ has a timeout: nothing here can hang.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -89,6 +90,14 @@ def leftover_children(ignore: Iterable[int] = ()) -> list[str]:
     tracker) and the pids in ``ignore`` (children that were there before).
     An empty list means every demo cleaned up after itself.
     """
+    old = set(ignore)
+    return [name for pid, name in live_children() if pid not in old]
+
+
+def live_children() -> list[tuple[int, str]]:
+    """``(pid, name)`` of every live child and grandchild, less
+    multiprocessing's own helpers: the resource tracker, and the forkserver
+    itself (not what it forked). Zombies do not count."""
     import psutil
 
     def alive(process: psutil.Process) -> bool:
@@ -97,8 +106,7 @@ def leftover_children(ignore: Iterable[int] = ()) -> list[str]:
         except psutil.Error:
             return False
 
-    old = set(ignore)
-    left: list[str] = []
+    found: list[tuple[int, str]] = []
     for child in psutil.Process().children():
         try:
             cmdline = " ".join(child.cmdline())
@@ -109,8 +117,11 @@ def leftover_children(ignore: Iterable[int] = ()) -> list[str]:
             continue
         # The forkserver stays on purpose; the processes it forked must not.
         suspects = below if "forkserver" in cmdline else [child, *below]
-        left.extend(p.name() for p in suspects if p.pid not in old and alive(p))
-    return left
+        for process in suspects:
+            if alive(process):
+                with contextlib.suppress(psutil.Error):
+                    found.append((process.pid, process.name()))
+    return found
 
 
 CHILD_TIMEOUT = 60.0

@@ -8,7 +8,7 @@ deep inside a thread or a child process.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from numbers import Real
 from typing import Any
 
@@ -66,3 +66,25 @@ def check_callable(name: str, value: Any) -> Any:
 
 def check_timeout(value: float | None) -> float | None:
     return None if value is None else check_number("timeout", value, minimum=0)
+
+
+def check_records(
+    name: str, records: Any, needed: Iterable[str], kind: str, source: str
+) -> list[Any]:
+    """A non-empty sequence of ``kind`` records (as ``source`` returns), each
+    with the attributes ``needed``; returns it as a list."""
+    if isinstance(records, (str, bytes)) or not isinstance(records, Sequence):
+        raise TypeError(
+            f"{name} must be a list of {kind} (from {source}), "
+            f"got {type(records).__name__}"
+        )
+    if not records:
+        raise ValueError(f"{name} must not be empty: run {source} first")
+    for i, record in enumerate(records):
+        missing = [a for a in needed if not hasattr(record, a)]
+        if missing:
+            raise TypeError(
+                f"{name}[{i}] must be a {kind}; {type(record).__name__} lacks "
+                + ", ".join(missing)
+            )
+    return list(records)

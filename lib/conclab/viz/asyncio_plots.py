@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..core.timeline import Span
-from ..core.validate import check_number
+from ..core.validate import check_number, check_records
 from .figures import (
     LABEL_SIZE,
     LEGEND_SIZE,
@@ -40,25 +40,6 @@ def _style(mode: str) -> dict[str, str]:
     return ASYNCIO_STYLE if mode == "asyncio" else MODE_STYLE.get(mode, ASYNCIO_STYLE)
 
 
-def _check_bursts(results: Sequence[Any]) -> list[Any]:
-    if isinstance(results, (str, bytes)) or not isinstance(results, Sequence):
-        raise TypeError(
-            "results must be a list of BurstResult (from lab.burst_sweep), "
-            f"got {type(results).__name__}"
-        )
-    if not results:
-        raise ValueError("results must not be empty: run lab.burst_sweep(...) first")
-    needed = ("mode", "requests", "wall", "memory_per_request", "latency")
-    for i, r in enumerate(results):
-        missing = [a for a in needed if not hasattr(r, a)]
-        if missing:
-            raise TypeError(
-                f"results[{i}] must be a BurstResult; {type(r).__name__} lacks "
-                + ", ".join(missing)
-            )
-    return list(results)
-
-
 def _series(results: list[Any], value: str) -> dict[str, list[tuple[int, float]]]:
     out: dict[str, list[tuple[int, float]]] = {}
     for r in results:
@@ -81,7 +62,10 @@ def plot_bursts(results: Sequence[Any], title: str = "") -> Figure:
     on the left is the server's latency: no burst can finish sooner.
     Failed bursts are left out. ``11_asyncio.ipynb``.
     """
-    checked = _check_bursts(results)
+    needed = ("mode", "requests", "wall", "memory_per_request", "latency")
+    checked = check_records(
+        "results", results, needed, "BurstResult", "lab.burst_sweep(...)"
+    )
     levels = sorted({r.requests for r in checked})
     fig, (left, right) = figure(ncols=2)
     for mode, points in _series(checked, "wall").items():

@@ -14,6 +14,7 @@ import re
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..core.validate import check_records
 from .figures import LABEL_SIZE, LEGEND_SIZE, MODE_STYLE, TICK_SIZE, figure, label_axes
 
 if TYPE_CHECKING:
@@ -177,23 +178,6 @@ def plot_task_graph(collection: Any, title: str = "") -> Figure:
     return fig
 
 
-def _check_rows(rows: Sequence[Any]) -> list[Any]:
-    if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):
-        raise TypeError(
-            "rows must be the list lab.task_size_sweep() returns, "
-            f"got {type(rows).__name__}"
-        )
-    if not rows:
-        raise ValueError("rows must not be empty: run lab.task_size_sweep() first")
-    for i, row in enumerate(rows):
-        missing = [
-            a for a in ("engine", "size", "speedup", "overhead") if not hasattr(row, a)
-        ]
-        if missing:
-            raise TypeError(f"rows[{i}] lacks {', '.join(missing)} (a TaskSizeRow)")
-    return list(rows)
-
-
 def _ms(seconds: float) -> str:
     ms = seconds * 1000
     return f"{ms:g} ms"
@@ -206,7 +190,13 @@ def plot_task_sizes(rows: Sequence[Any], title: str = "") -> Figure:
     The ideal speedup is ``min(workers, cores)``; a task is "big enough" for
     an engine when its line reaches the ideal.
     """
-    checked = _check_rows(rows)
+    checked = check_records(
+        "rows",
+        rows,
+        ("engine", "size", "speedup", "overhead"),
+        "TaskSizeRow",
+        "lab.task_size_sweep()",
+    )
     fig, (left, right) = figure(ncols=2)
     sizes = sorted({r.size for r in checked if r.size > 0})
     workers = max(r.workers for r in checked)
