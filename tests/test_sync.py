@@ -493,6 +493,59 @@ def test_recording_condition_refuses_unowned_lock():
         cond.wait(0)
 
 
+def test_condition_on_a_plain_lock_lets_a_non_owner_notify():
+    """07's claim: only the RLock-based Condition knows who holds its lock."""
+    holding, release = threading.Event(), threading.Event()
+    outcomes = {}
+    for name, cond in (
+        ("rlock", threading.Condition()),
+        ("lock", threading.Condition(threading.Lock())),
+    ):
+        holding.clear()
+        release.clear()
+
+        def holder(cond=cond):
+            with cond:
+                holding.set()
+                release.wait(LONG)
+
+        t = threading.Thread(target=holder)
+        t.start()
+        assert holding.wait(LONG)
+        try:
+            cond.notify()  # this thread does not hold the lock
+            outcomes[name] = "no error"
+        except RuntimeError:
+            outcomes[name] = "RuntimeError"
+        release.set()
+        t.join(LONG)
+    assert outcomes == {"rlock": "RuntimeError", "lock": "no error"}
+
+
+def test_plot_sync_timeline_marks_every_wakeup():
+    run = lab.producer_consumer(items=8, capacity=1, consume_time=0.001, record=True)
+    assert run.ok and run.recorder is not None
+    fig = lab.plot_sync_timeline(run.recorder, capacity=1)
+    [marks] = [
+        c for c in fig.axes[0].collections if c.get_label() == "woken: wait returns"
+    ]
+    assert len(marks.get_offsets()) == run.recorder.counts()["wake"] > 0
+
+
+def test_plot_search_sweep_keeps_equal_lines_visible():
+    rows = [
+        {"search": s, "directories": d, "seconds": 0.01, "threads": d}
+        for s in ("WaitGroup + go", "threads + join")
+        for d in (4, 13)
+    ]
+    fig = lab.plot_search_sweep(rows)
+    under, over = fig.axes[1].get_lines()
+    assert list(under.get_ydata()) == list(over.get_ydata())  # they coincide
+    assert under.get_linestyle() != over.get_linestyle()
+    assert under.get_markersize() > over.get_markersize()
+    assert under.get_fillstyle() == "none" and under.get_zorder() < over.get_zorder()
+
+
 def test_plot_sync_timeline_validates():
     with pytest.raises(TypeError, match="recorder"):
         lab.plot_sync_timeline([])
