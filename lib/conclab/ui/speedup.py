@@ -207,7 +207,8 @@ class SpeedupPanel(Panel):
     :class:`SpeedupExperiment` (``.experiment``).
 
     Attributes: ``widget`` (the VBox), ``controls`` (name -> widget:
-    ``workload``, ``workers``, ``tasks``, ``size``, ``latency``), ``run_button``, ``progress``, ``status``,
+    ``workload``, ``workers``, ``tasks``, ``size``, ``latency``),
+    ``run_button``, ``progress``, ``status``,
     ``image`` (a ``widgets.Image`` of PNG bytes), ``figure`` (the matplotlib
     Figure behind it), ``last`` (the ``RunResult`` list of the last run),
     ``error`` (the exception of the last failed run, else None).
