@@ -280,33 +280,6 @@ def test_measure_transports(method):
     assert all(ax.get_xscale() == "log" for ax in fig.axes)
 
 
-def test_beats(monkeypatch):
-    slow_shm = [
-        lab.TransportResult("pipe", 64, 1.0, 64.0, 5, 1.0),
-        lab.TransportResult("shared memory", 64, 2.0, 32.0, 5, 2.0),
-    ]
-    fast_shm = [
-        lab.TransportResult("pipe", 64, 2.0, 32.0, 5, 2.0),
-        lab.TransportResult("shared memory", 64, 1.0, 64.0, 5, 1.0),
-    ]
-    assert lab.beats("pipe", "shared memory", 64, slow_shm)
-    calls = []
-
-    def measure(sizes, kinds, start_method=None):
-        calls.append((list(sizes), list(kinds)))
-        return slow_shm if len(calls) < 2 else fast_shm
-
-    monkeypatch.setattr(core_transports, "measure_transports", measure)
-    # The given results say no: it measures again, until the 2nd try says yes.
-    assert lab.beats("shared memory", "pipe", 64, slow_shm, attempts=3)
-    assert calls == [([64], ["shared memory", "pipe"])] * 2
-    calls.clear()
-    assert not lab.beats("shared memory", "pipe", 64, slow_shm, attempts=1)
-    assert calls == []
-    with pytest.raises(ValueError, match="fast"):
-        lab.beats("pigeon", "pipe", 64)
-
-
 def test_measure_transports_validates():
     with pytest.raises(ValueError, match="kind"):
         lab.measure_transports(sizes=(64,), kinds=("carrier pigeon",))

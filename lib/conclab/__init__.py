@@ -59,7 +59,7 @@ _EXPORTS: dict[str, str] = {
     "core.startmethods": "StartCosts append_to fork_warning forkserver_first_start read_setting start_costs start_join_times",
     "core.ticks": "TickRun gil_ticks progress_intervals run_ticks tick_overlap",
     "core.timeline": "Recorder Span now timed",
-    "core.transports": "PANEL_SIZES TRANSPORTS TransportResult beats echo_pipe echo_queue echo_shared format_size measure_transports",
+    "core.transports": "PANEL_SIZES TRANSPORTS TransportResult echo_pipe echo_queue echo_shared format_size measure_transports",
     "core.waitgroup": "NotesWaitGroup WAITGROUP_SEARCHES WaitGroup notes_file_search search_notes_waitgroup search_rows search_waitgroup",
     "core.waiting": "WaitResult wait_by_joining wait_by_polling wait_by_sleeping",
     "core.workloads": "HASHLIB_GIL_MINSIZE compress_bytes count_primes do_something fetch_text hash_bytes make_buffer sleep_task",
