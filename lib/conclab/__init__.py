@@ -41,7 +41,7 @@ _EXPORTS: dict[str, str] = {
     "core.env": "START_METHOD_ENV environment_report free_threaded_build gil_enabled in_colab mp_context print_environment start_method usable_cores",
     "core.fs": "SEARCHES SearchResult TARGET Tree list_folder make_tree search_pool search_scandir search_sweep search_thread_per_dir search_walk temp_tree tree_size",
     "core.interpreters": "ChildFailed ChildResult Interpreter find_interpreters how_to_get install_with_uv pick_interpreter print_interpreters run_in",
-    "core.ipc": "add_one add_one_to_item lost_updates manager_add produce proxy_call_cost put_big square_server try_pickle",
+    "core.ipc": "add_one add_one_to_item lost_updates manager_add produce proxy_call_cost put_big read_meet_write square_server try_pickle",
     "core.kernel": "let_kernel_exit_promptly",
     "core.letters": "LETTERS LETTER_COUNTERS count_letters count_letters_threads count_share count_texts_processes count_texts_sequential count_texts_threads count_with_local_merge count_with_lock count_with_lock_per_char count_without_lock split_evenly table_difference time_letter_counters",
     "core.memory": "ChildMemory child_memory child_memory_per_method copy_on_write_demo",
