@@ -165,8 +165,8 @@ def start_costs(
         times[method] = start_join_times(method, repeat)
     first = None
     if fresh and "forkserver" in times:
-        fresh = forkserver_first_start()
-        first = fresh[0] if fresh else None
+        firsts = forkserver_first_start()
+        first = firsts[0] if firsts else None
     return StartCosts(times, first)
 
 
