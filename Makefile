@@ -63,6 +63,7 @@ unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests tools notebooks bench site conftest.py
 	$(BIN)/ruff format --check lib tests tools notebooks bench site conftest.py
+	$(BIN)/mypy lib
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix lib tests tools notebooks bench site conftest.py

@@ -57,33 +57,6 @@ def assert_readable(ax) -> None:
     assert any(line.get_visible() for line in ax.get_xgridlines())
 
 
-# --- amdahl -------------------------------------------------------------------
-
-
-def test_amdahl_values():
-    assert lab.amdahl(1, 0.3) == pytest.approx(1.0)
-    assert lab.amdahl(4, 0.0) == pytest.approx(4.0)
-    assert lab.amdahl(8, 1.0) == pytest.approx(1.0)
-    assert lab.amdahl(2, 0.1) == pytest.approx(1 / (0.1 + 0.9 / 2))
-    # the limit: never past 1 / serial_fraction
-    assert lab.amdahl(10_000, 0.1) < 10.0
-
-
-@pytest.mark.parametrize(
-    ("args", "error", "words"),
-    [
-        ((0, 0.1), ValueError, "workers"),
-        ((2.5, 0.1), TypeError, "workers"),
-        ((2, -0.1), ValueError, "serial_fraction"),
-        ((2, 1.5), ValueError, "serial_fraction"),
-        ((2, "0.1"), TypeError, "serial_fraction"),
-    ],
-)
-def test_amdahl_validates(args, error, words):
-    with pytest.raises(error, match=words):
-        lab.amdahl(*args)
-
-
 # --- figure, figure_png, show ---------------------------------------------------
 
 
@@ -169,8 +142,8 @@ def test_plot_times_draws_into_a_given_axes():
 # --- plot_speedup ----------------------------------------------------------------
 
 
-def test_plot_speedup_lines_ideal_and_amdahl():
-    fig = lab.plot_speedup(sweep_like(), cores=2, serial_fraction=0.2)
+def test_plot_speedup_lines_and_ideal():
+    fig = lab.plot_speedup(sweep_like(), cores=2)
     (ax,) = fig.get_axes()
     assert ax.get_xlabel() == "workers"
     assert "speedup" in ax.get_ylabel()
@@ -179,24 +152,15 @@ def test_plot_speedup_lines_ideal_and_amdahl():
     assert lines["processes"] == ([1, 2, 4], [1.0, 2.0, 2.0])
     ideal = lines["ideal: min(workers, 2 cores)"]
     assert ideal == ([1, 2, 3, 4], [1, 2, 2, 2])
-    amdahl_line = lines["Amdahl, serial fraction 0.2"]
-    assert amdahl_line[1] == pytest.approx(
-        [lab.amdahl(min(n, 2), 0.2) for n in (1, 2, 3, 4)]
-    )
     assert set(lines["sequential (1×)"][1]) == {1.0}
     assert set(legend_texts(ax)) == set(lines)
     assert_readable(ax)
 
 
 def test_plot_speedup_ideal_for_waiting_is_the_workers():
-    ax = lab.plot_speedup(
-        sweep_like(), cores=2, serial_fraction=0.5, ideal="workers"
-    ).get_axes()[0]
+    ax = lab.plot_speedup(sweep_like(), cores=2, ideal="workers").get_axes()[0]
     lines = lines_by_label(ax)
     assert lines["ideal for waiting: workers"] == ([1, 2, 3, 4], [1, 2, 3, 4])
-    assert lines["Amdahl, serial fraction 0.5"][1] == pytest.approx(
-        [lab.amdahl(n, 0.5) for n in (1, 2, 3, 4)]
-    )
     assert not any("cores" in k for k in lines)
     with pytest.raises(ValueError, match="ideal must be one of 'cores', 'workers'"):
         lab.plot_speedup(sweep_like(), ideal="threads")
@@ -223,7 +187,7 @@ def test_plot_speedup_keeps_measured_points_visible():
     [
         ({"cores": 0}, ValueError, "cores"),
         ({"cores": 2.0}, TypeError, "cores"),
-        ({"serial_fraction": 2}, ValueError, "serial_fraction"),
+        ({"ideal": "threads"}, ValueError, "ideal"),
     ],
 )
 def test_plot_speedup_validates(kwargs, error, words):
@@ -254,11 +218,11 @@ def test_results_are_validated(results, error, words):
 
 
 def test_plot_sweep_has_both_axes():
-    fig = lab.plot_sweep(sweep_like(), cores=2, serial_fraction=0.1, title="primes")
+    fig = lab.plot_sweep(sweep_like(), cores=2, title="primes")
     left, right = fig.get_axes()
     assert "(s)" in left.get_ylabel()
     assert "speedup" in right.get_ylabel()
-    assert "Amdahl, serial fraction 0.1" in lines_by_label(right)
+    assert "ideal: min(workers, 2 cores)" in lines_by_label(right)
     assert suptitle(fig) == "primes"
     assert lab.figure_png(fig).startswith(PNG_MAGIC)
 
@@ -311,7 +275,7 @@ def test_no_pyplot_anywhere():
         "R = types.SimpleNamespace\n"
         "rs = [R(mode='sequential', workers=1, wall=1.0),"
         " R(mode='threads', workers=2, wall=0.6)]\n"
-        "lab.figure_png(lab.plot_sweep(rs, cores=2, serial_fraction=0.1))\n"
+        "lab.figure_png(lab.plot_sweep(rs, cores=2))\n"
         "lab.figure_png(lab.plot_bars(['a'], [1.0]))\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"
     )

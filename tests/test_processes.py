@@ -145,6 +145,39 @@ def test_fork_warning_matches_the_version():
         assert text is None
 
 
+@needs_fork
+def test_a_lock_held_by_a_thread_at_fork_stays_held_in_the_child():
+    lock = threading.Lock()
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        assert lab.run_in_child(lab.try_lock, lock, 0.2, method="fork") is False
+    finally:
+        release.set()
+        holder.join(10)
+    # free in the parent: taken, then released again
+    assert lab.try_lock(lock, 0) is True and not lock.locked()
+    assert lab.run_in_child(lab.try_lock, lock, 0.2, method="fork") is True
+
+
+def test_try_lock_validates_its_timeout():
+    with pytest.raises(ValueError, match="timeout"):
+        lab.try_lock(threading.Lock(), -1)
+
+
+def test_start_costs_without_the_fresh_interpreter():
+    costs = lab.start_costs(["spawn"], repeat=1, fresh=False)
+    assert list(costs.times) == ["spawn"] and costs.forkserver_first is None
+
+
 GUARDLESS = """\
 import multiprocessing
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import sys
 import threading
 
 import pytest
@@ -146,16 +147,76 @@ def test_go_counts_and_runs_with_arguments():
     assert sorted(out) == [i + 100 for i in range(20)]
 
 
-def test_go_counts_down_even_when_the_task_raises():
+def test_go_counts_down_even_when_the_task_raises(monkeypatch):
     wg = lab.WaitGroup()
+    reported = []
+    monkeypatch.setattr(threading, "excepthook", reported.append)
 
     def boom():
         raise RuntimeError("bad task")
 
-    wg.go(boom)
+    thread = wg.go(boom)
+    with pytest.raises(ExceptionGroup) as group:
+        wg.wait(LONG)
+    assert wg.count == 0
+    [error] = group.value.exceptions
+    assert isinstance(error, RuntimeError) and str(error) == "bad task"
+    assert wg.errors == [error]
+    # reported as a plain thread's failure is, before done() released wait()
+    [args] = reported
+    assert args.exc_value is error and args.exc_type is RuntimeError
+    assert args.thread is thread
+    with pytest.raises(ExceptionGroup):  # the group stays failed
+        wg.wait(0)
+
+
+def test_go_failures_are_all_raised_and_successes_are_not(monkeypatch):
+    wg = lab.WaitGroup()
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)
+    gate = threading.Event()
+
+    def task(i):
+        gate.wait(LONG)
+        if i % 3 == 0:
+            raise ValueError(i)
+
+    for i in range(7):
+        wg.go(task, i)
+    assert wg.wait(timeout=0.01) is False  # running tasks: no early raise
+    gate.set()
+    with pytest.raises(ExceptionGroup, match="3 WaitGroup task") as group:
+        wg.wait(LONG)
+    assert sorted(e.args[0] for e in group.value.exceptions) == [0, 3, 6]
+
+
+def test_go_without_failures_waits_normally_and_systemexit_is_no_failure(
+    monkeypatch,
+):
+    reported = []
+    monkeypatch.setattr(threading, "excepthook", reported.append)
+    wg = lab.WaitGroup()
+    wg.go(lambda: None)
+    exiting = wg.go(sys.exit)  # ends its thread quietly, as in a plain thread
     assert wg.wait(LONG) is True
-    assert len(wg.errors) == 1
-    assert isinstance(wg.errors[0], RuntimeError)
+    assert wg.errors == []
+    exiting.join(LONG)  # the thread hands SystemExit on after its done()
+    # SystemExit reaches the hook as from a plain thread (the default ignores it)
+    assert [args.exc_type for args in reported] == [SystemExit]
+
+
+def test_default_excepthook_prints_the_traceback(capsys, monkeypatch):
+    # pytest installs a hook of its own; put Python's default back
+    monkeypatch.setattr(threading, "excepthook", threading.__excepthook__)
+    wg = lab.WaitGroup()
+
+    def fails():
+        raise KeyError("lost")
+
+    wg.go(fails)
+    with pytest.raises(ExceptionGroup):
+        wg.wait(LONG)
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "KeyError: 'lost'" in err
 
 
 def test_waitgroup_validates_arguments():
@@ -432,6 +493,59 @@ def test_recording_condition_refuses_unowned_lock():
         cond.wait(0)
 
 
+def test_condition_on_a_plain_lock_lets_a_non_owner_notify():
+    """07's claim: only the RLock-based Condition knows who holds its lock."""
+    holding, release = threading.Event(), threading.Event()
+    outcomes = {}
+    for name, cond in (
+        ("rlock", threading.Condition()),
+        ("lock", threading.Condition(threading.Lock())),
+    ):
+        holding.clear()
+        release.clear()
+
+        def holder(cond=cond):
+            with cond:
+                holding.set()
+                release.wait(LONG)
+
+        t = threading.Thread(target=holder)
+        t.start()
+        assert holding.wait(LONG)
+        try:
+            cond.notify()  # this thread does not hold the lock
+            outcomes[name] = "no error"
+        except RuntimeError:
+            outcomes[name] = "RuntimeError"
+        release.set()
+        t.join(LONG)
+    assert outcomes == {"rlock": "RuntimeError", "lock": "no error"}
+
+
+def test_plot_sync_timeline_marks_every_wakeup():
+    run = lab.producer_consumer(items=8, capacity=1, consume_time=0.001, record=True)
+    assert run.ok and run.recorder is not None
+    fig = lab.plot_sync_timeline(run.recorder, capacity=1)
+    [marks] = [
+        c for c in fig.axes[0].collections if c.get_label() == "woken: wait returns"
+    ]
+    assert len(marks.get_offsets()) == run.recorder.counts()["wake"] > 0
+
+
+def test_plot_search_sweep_keeps_equal_lines_visible():
+    rows = [
+        {"search": s, "directories": d, "seconds": 0.01, "threads": d}
+        for s in ("WaitGroup + go", "threads + join")
+        for d in (4, 13)
+    ]
+    fig = lab.plot_search_sweep(rows)
+    under, over = fig.axes[1].get_lines()
+    assert list(under.get_ydata()) == list(over.get_ydata())  # they coincide
+    assert under.get_linestyle() != over.get_linestyle()
+    assert under.get_markersize() > over.get_markersize()
+    assert under.get_fillstyle() == "none" and under.get_zorder() < over.get_zorder()
+
+
 def test_plot_sync_timeline_validates():
     with pytest.raises(TypeError, match="recorder"):
         lab.plot_sync_timeline([])
@@ -526,6 +640,32 @@ def test_search_waitgroup_finds_the_planted_files(tree):
     assert r.matches == tree.expected
     assert r.threads == tree.directories  # one thread per directory
     assert not any(os.path.isabs(m) for m in r.matches)
+
+
+def test_search_waitgroup_raises_when_one_listing_fails(tree, monkeypatch):
+    reported = []
+    monkeypatch.setattr(threading, "excepthook", reported.append)
+    listed = []
+
+    def lister(folder, filename, top, delay):
+        if os.path.relpath(folder, top) == "dir_1":
+            raise PermissionError("cannot list dir_1")
+        listed.append(folder)
+        return lab.list_folder(folder, filename, top, delay)
+
+    with pytest.raises(ExceptionGroup) as group:
+        lab.search_waitgroup(tree.root, lister=lister)
+    [error] = group.value.exceptions
+    assert isinstance(error, PermissionError)
+    assert [args.exc_value for args in reported] == [error]
+    assert len(listed) == sum(1 for _ in os.walk(tree.root)) - tree_size_below(tree)
+    with pytest.raises(TypeError, match="lister"):
+        lab.search_waitgroup(tree.root, lister=42)
+
+
+def tree_size_below(tree):
+    """Directories in dir_1's subtree, dir_1 included (none of them is listed)."""
+    return sum(1 for _ in os.walk(tree.root / "dir_1"))
 
 
 def test_search_waitgroup_with_delay_and_validation(tree):

@@ -70,10 +70,10 @@ def count_runs(monkeypatch):
 
 def test_worker_counts():
     assert worker_counts(1) == (1,)
-    assert worker_counts(2) == (1, 2)
-    assert worker_counts(4) == (1, 2, 4)
-    assert worker_counts(6) == (1, 2, 4, 6)
-    assert worker_counts(8) == (1, 2, 4, 8)
+    assert worker_counts(2) == (2,)  # one worker is the sequential baseline
+    assert worker_counts(4) == (2, 4)
+    assert worker_counts(6) == (2, 4, 6)
+    assert worker_counts(8) == (2, 4, 8)
     with pytest.raises(ValueError, match="max_workers"):
         worker_counts(0)
 
@@ -81,35 +81,49 @@ def test_worker_counts():
 # --- the speedup panel: construction -------------------------------------------
 
 
-def test_panel_builds_without_running_anything(count_runs):
+def test_panel_first_picture_is_a_measured_run(count_runs):
     threads_before = set(threading.enumerate())
     panel = small_panel()
-    assert count_runs == []
-    assert panel.last == []
-    assert set(threading.enumerate()) == threads_before
+    assert [(r.mode, r.workers) for r in panel.last] == [
+        ("sequential", 1),
+        ("threads", 2),
+        ("processes", 2),
+    ]
+    assert len(count_runs) == 3
+    assert set(threading.enumerate()) <= threads_before  # every pool shut down
     assert multiprocessing.active_children() == []
-    assert set(panel.controls) == {
-        "workload",
-        "workers",
-        "tasks",
-        "size",
-        "latency",
-        "serial_fraction",
-    }
+    assert set(panel.controls) == {"workload", "workers", "tasks", "size", "latency"}
     assert isinstance(panel.controls["workload"], widgets.Dropdown)
     assert list(panel.controls["workload"].options) == list(lab.WORKLOADS)
     assert isinstance(panel.controls["workers"], widgets.IntSlider)
     assert isinstance(panel.run_button, widgets.Button)
     assert isinstance(panel.image, widgets.Image)
     assert isinstance(panel.widget, widgets.VBox)
-    # static first render: a real plot (axes, ideal line) before any Run
     assert panel.image.format == "png"
     assert panel.png.startswith(PNG_MAGIC)
-    assert "Press Run" in panel.status.value
+    assert panel.png == lab.figure_png(panel.figure, dpi=panel.dpi)
+    assert panel.status.value.startswith("Done: 3 runs")
     assert panel.image in list(walk(panel.widget))
     speedup_axes = panel.figure.get_axes()[1]
     labels = [line.get_label() for line in speedup_axes.get_lines()]
+    assert {"threads", "processes"} <= set(labels)
     assert f"ideal: min(workers, {lab.usable_cores()} cores)" in labels
+    assert not any("Amdahl" in label for label in labels)
+
+
+def test_panel_takes_the_rows_the_notebook_measured(count_runs):
+    rows = lab.sweep(lab.count_primes, [1000] * 4, workers=(2,))
+    panel = small_panel(results=rows)
+    assert count_runs == []
+    assert panel.last == rows
+    measured = panel.figure.get_axes()[1].get_lines()
+    threads = next(line for line in measured if line.get_label() == "threads")
+    assert list(threads.get_ydata()) == pytest.approx([rows[0].wall / rows[1].wall])
+    with pytest.raises(ValueError, match="results must be the runs"):
+        small_panel(results=rows[:2])  # no processes
+    with pytest.raises(ValueError, match="results must be the runs"):
+        small_panel(results=rows, tasks=3)  # 4 inputs each, not 3
+    assert count_runs == []
 
 
 def test_panel_uses_core_widgets_only():
@@ -129,7 +143,7 @@ def test_panel_uses_core_widgets_only():
         ({"modes": ("threads",)}, ValueError, "sequential"),
         ({"modes": ("sequential", "fibers")}, ValueError, "modes"),
         ({"latency": -1}, ValueError, "latency"),
-        ({"serial_fraction": 2}, ValueError, "serial_fraction"),
+        ({"results": []}, ValueError, "results"),
         ({"size": 10**9}, ValueError, "size"),
         ({"workload": "http fetch", "size": 50}, ValueError, "latency"),
         ({"start_method": "teleport"}, ValueError, "start_method"),
@@ -145,13 +159,14 @@ def test_panel_validates_arguments(kwargs, error, words):
 
 def test_moving_sliders_does_not_measure(count_runs):
     panel = small_panel(workers=4)
+    count_runs.clear()
     before = panel.png
     panel.controls["workers"].value = 2
     panel.controls["tasks"].value = 3
     panel.controls["size"].value = 2000
     assert count_runs == []
-    assert panel.counts == (1, 2)
-    assert "5 runs of 3 tasks" in panel.status.value
+    assert panel.counts == (2,)
+    assert "3 runs of 3 tasks" in panel.status.value
     assert panel.png == before
 
 
@@ -177,38 +192,23 @@ def test_workload_dropdown_reconfigures_size_and_latency():
     assert latency.layout.display == "none"
 
 
-def test_serial_fraction_redraws_without_measuring(count_runs):
-    panel = small_panel()
-    placeholder = panel.png
-    panel.controls["serial_fraction"].value = 0.2
-    assert panel.png != placeholder
-    assert count_runs == []
-    panel.run_button.click()
-    runs = len(count_runs)
-    measured = panel.png
-    panel.controls["serial_fraction"].value = 0.5
-    assert len(count_runs) == runs
-    assert panel.png != measured
-    assert panel.last  # the redraw reused the measured results
-
-
 # --- Run ---------------------------------------------------------------------------
 
 
 def test_run_button_measures_every_mode_and_updates_the_image(count_runs):
-    panel = small_panel(workers=4)
-    panel.controls["workers"].value = 2  # a slider change, then Run
+    panel = small_panel(workers=4, size=2000)
+    count_runs.clear()
+    panel.controls["workers"].value = 2  # slider changes, then Run
+    panel.controls["size"].value = 1000
     before = panel.png
     panel.run_button.click()
     assert panel.error is None, panel.status.value
     assert [(r.mode, r.workers) for r in panel.last] == [
         ("sequential", 1),
-        ("threads", 1),
         ("threads", 2),
-        ("processes", 1),
         ("processes", 2),
     ]
-    assert len(count_runs) == 5
+    assert len(count_runs) == 3
     expected = [lab.count_primes(1000)] * 4
     for r in panel.last:
         assert r.results == expected
@@ -216,16 +216,16 @@ def test_run_button_measures_every_mode_and_updates_the_image(count_runs):
     assert panel.results_agree is True
     assert panel.png != before
     assert panel.png.startswith(PNG_MAGIC)
-    assert panel.progress.value == panel.progress.max == 5
+    assert panel.progress.value == panel.progress.max == 3
     times, right = panel.figure.get_axes()
     assert "(s)" in times.get_ylabel()
     measured = {line.get_label(): list(line.get_ydata()) for line in right.get_lines()}
     base = panel.last[0].wall
     assert measured["processes"] == pytest.approx(
-        [base / r.wall for r in panel.last[3:]]
+        [base / r.wall for r in panel.last[2:]]
     )
     assert "primes, size 1000 n: 4 tasks" in panel.figure._suptitle.get_text()
-    assert panel.status.value.startswith("Done: 5 runs")
+    assert panel.status.value.startswith("Done: 3 runs")
     assert "same results" in panel.status.value
     assert not panel.run_button.disabled
 
@@ -234,7 +234,7 @@ def test_run_method_returns_results_and_honours_modes():
     panel = small_panel(modes=("sequential", "threads"), workers=2)
     results = panel.run()
     assert results is panel.last
-    assert [r.mode for r in results] == ["sequential", "threads", "threads"]
+    assert [r.mode for r in results] == ["sequential", "threads"]
 
 
 def test_errors_show_in_status_and_are_kept(monkeypatch, capsys):
@@ -258,6 +258,7 @@ def test_errors_show_in_status_and_are_kept(monkeypatch, capsys):
 
 def test_a_second_press_while_running_is_refused(count_runs):
     panel = small_panel()
+    count_runs.clear()
     panel._lock.acquire()
     try:
         panel.run_button.click()
@@ -280,11 +281,12 @@ def test_http_workload_starts_and_closes_the_server(monkeypatch):
     monkeypatch.setattr(core_registry, "serve_corpus", recording)
     threads_before = set(threading.enumerate())
     panel = small_panel(workload="http fetch", latency=0.0)
+    assert [latency for latency, _ in servers] == [0.0]  # the first picture
     panel.controls["latency"].value = 0.01
-    assert servers == []  # nothing is served before Run
+    assert len(servers) == 1  # moving a slider serves nothing
     panel.run_button.click()
     assert panel.error is None, panel.status.value
-    ((latency, base_url),) = servers
+    latency, base_url = servers[-1]
     assert latency == pytest.approx(0.01)
     texts = panel.last[0].results
     assert len(texts) == 4
@@ -304,7 +306,7 @@ def test_http_workload_starts_and_closes_the_server(monkeypatch):
 def test_processes_under_every_start_method(method):
     panel = small_panel(modes=("sequential", "processes"), start_method=method)
     panel.run()
-    assert [r.start_method for r in panel.last] == [None, method, method]
+    assert [r.start_method for r in panel.last] == [None, method]
     assert panel.results_agree
 
 
@@ -319,7 +321,8 @@ def test_panel_displays_as_widget_with_png_fallback(monkeypatch):
     assert view["version_major"] == 2
     assert base64.b64decode(data["image/png"]) == panel.png
     assert data["text/plain"] == (
-        "Speedup panel: primes, 4 tasks, workers 1, 2 (press Run in a live notebook)"
+        "Speedup panel: primes, 4 tasks, workers 2 "
+        "(measured; press Run in a live notebook to measure again)"
     )
     # IPython (display(panel) or a cell's last expression) goes through
     # _ipython_display_, which publishes the same bundle as raw display data
@@ -435,11 +438,13 @@ def test_the_experiment_measures_without_any_widget():
     e = lab.SpeedupExperiment(
         "sleep", modes=("sequential", "threads"), workers=2, size=0, tasks=2, cores=2
     )
-    assert e.plan() == [("sequential", 1), ("threads", 1), ("threads", 2)]
-    assert e.figure().get_axes()[0].texts, "before a run: the placeholder"
+    assert e.plan() == [("sequential", 1), ("threads", 2)]
+    assert e.results == []
+    e.figure()  # nothing measured yet: a figure measures first, never a placeholder
+    assert [(r.mode, r.workers) for r in e.results] == e.plan()
     seen = []
     results = e.run(lambda i, label: seen.append((i, label)))
-    assert seen == [(0, "sequential"), (1, "1 threads"), (2, "2 threads")]
+    assert seen == [(0, "sequential"), (1, "2 threads")]
     assert results is e.results and e.results_agree is True
     assert e.ideal_measured == "workers"  # sleeping needs no core
     assert "sleep, size 0 ms: 2 tasks" in e.figure()._suptitle.get_text()

@@ -320,7 +320,8 @@ def one_condition_stall(wake: str = "notify", timeout: float = 0.3) -> dict[str,
     each signals while it still holds the lock), then the producer puts
     item 1, calls ``wake`` (``"notify"`` or ``"notify_all"``) and waits for
     room for item 2. The consumer that takes item 1 calls ``wake`` too:
-    ``notify()`` wakes the longest waiter — CPython wakes in FIFO order —
+    ``notify()`` wakes one waiter; CPython picks the longest waiter (a FIFO
+    queue: an implementation detail, not a promise) —
     which is the *other consumer*, not the producer. It finds nothing and
     waits again: everyone waits — there is room, but nobody tells the
     producer — and the producer gives up after ``timeout``. With

@@ -25,6 +25,7 @@ __all__: list[str] = [
     "produce",
     "proxy_call_cost",
     "put_big",
+    "read_meet_write",
     "square_server",
     "try_pickle",
 ]
@@ -107,42 +108,48 @@ def add_one_to_item(array: Any, times: int, barrier: Any, locked: bool = False) 
             array[0] += 1
 
 
+def read_meet_write(counter: Any, barrier: Any) -> None:
+    """Child of the forced lost update: read the counter (a ``Value``, or item
+    0 of an ``Array``), wait at ``barrier`` until the other child has read
+    too, then write what it read plus one. Two children both read 0 and
+    both write 1: one update is lost every time. ``04_ipc.ipynb``."""
+    seen = counter.value if hasattr(counter, "value") else counter[0]
+    barrier.wait(JOIN_TIMEOUT)
+    if hasattr(counter, "value"):
+        counter.value = seen + 1
+    else:
+        counter[0] = seen + 1
+
+
 def lost_updates(
     times: int = 50_000,
     locked: bool = False,
     kind: str = "Value",
     start_method: str | None = None,
-    attempts: int = 1,
+    collide: bool = False,
 ) -> int:
     """Two processes add 1 ``times`` times each to one shared counter.
 
     Returns how many of the ``2 * times`` increments were lost (0 when
     ``locked``). ``kind`` is ``"Value"`` or ``"Array"``. A race is
-    statistical: on a busy machine one child may finish before the other
-    gets a core, and nothing is lost that time. With ``attempts > 1`` it
-    tries again, up to that many times, until some update is lost.
+    statistical: how many are lost varies, and on a busy machine one child
+    may finish before the other gets a core, and nothing is lost. With
+    ``collide=True`` each child adds 1 once, by :func:`read_meet_write`: the
+    collision is forced, and exactly 1 of the 2 updates is lost, every time.
     ``04_ipc.ipynb``.
     """
     times = check_int("times", times, minimum=1)
-    attempts = check_int("attempts", attempts, minimum=1)
     check_choice("kind", kind, ("Value", "Array"))
-    lost = 0
-    for _ in range(attempts):
-        lost = _lost_once(times, locked, kind, start_method)
-        if lost:
-            break
-    return lost
-
-
-def _lost_once(times: int, locked: bool, kind: str, start_method: str | None) -> int:
+    if collide and locked:
+        raise ValueError("collide=True meets at a barrier: it cannot hold the lock")
     ctx = mp_context(start_method)
     counter: Any = ctx.Value("i", 0) if kind == "Value" else ctx.Array("i", 1)
     barrier = ctx.Barrier(2)
-    target = add_one if kind == "Value" else add_one_to_item
-    children = [
-        ctx.Process(target=target, args=(counter, times, barrier, locked))
-        for _ in range(2)
-    ]
+    target: Any = add_one if kind == "Value" else add_one_to_item
+    args: tuple[Any, ...] = (counter, times, barrier, locked)
+    if collide:
+        target, args, times = read_meet_write, (counter, barrier), 1
+    children = [ctx.Process(target=target, args=args) for _ in range(2)]
     try:
         for child in children:
             child.start()

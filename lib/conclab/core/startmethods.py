@@ -31,6 +31,7 @@ __all__: list[str] = [
     "read_setting",
     "start_costs",
     "start_join_times",
+    "try_lock",
 ]
 
 
@@ -57,6 +58,20 @@ def append_to(items: list, value: Any) -> list:
     """
     items.append(value)
     return items
+
+
+def try_lock(lock: Any, timeout: float = 0.5) -> bool:
+    """Try to take ``lock`` within ``timeout`` seconds; release it if taken.
+
+    Notebook 03 runs it in a child forked while a thread of the parent held
+    ``lock``: the child's copy of the lock is held too, by a thread that does
+    not exist there, so it returns False instead of waiting forever.
+    """
+    timeout = check_number("timeout", timeout, minimum=0, maximum=60)
+    taken = lock.acquire(timeout=timeout)
+    if taken:
+        lock.release()
+    return taken
 
 
 def read_setting() -> str:
@@ -137,9 +152,11 @@ class StartCosts:
         return {m: statistics.median(t) * 1000 for m, t in self.times.items()}
 
 
-def start_costs(methods: Iterable[str] | None = None, repeat: int = 10) -> StartCosts:
+def start_costs(
+    methods: Iterable[str] | None = None, repeat: int = 10, fresh: bool = True
+) -> StartCosts:
     """Measure :func:`start_join_times` for each method (after one warm-up
-    start each, so the fork server is already running) and
+    start each, so the fork server is already running) and, with ``fresh``,
     :func:`forkserver_first_start` (notebook 03)."""
     repeat = check_int("repeat", repeat, minimum=1, maximum=1000)
     times = {}
@@ -147,9 +164,9 @@ def start_costs(methods: Iterable[str] | None = None, repeat: int = 10) -> Start
         start_join_times(method, 1)  # warm-up: imports, the fork server
         times[method] = start_join_times(method, repeat)
     first = None
-    if "forkserver" in times:
-        fresh = forkserver_first_start()
-        first = fresh[0] if fresh else None
+    if fresh and "forkserver" in times:
+        firsts = forkserver_first_start()
+        first = firsts[0] if firsts else None
     return StartCosts(times, first)
 
 

@@ -20,7 +20,16 @@ from .env import mp_context
 from .timeline import now
 from .validate import check_choice, check_int, check_number
 
-__all__: list[str] = ["TickRun", "gil_ticks", "run_ticks", "tick_overlap"]
+__all__: list[str] = [
+    "TickRun",
+    "gil_ticks",
+    "progress_intervals",
+    "run_ticks",
+    "tick_overlap",
+]
+
+#: Ticks further apart than this (seconds) mean the worker was not running.
+GAP = 0.0005
 
 
 def gil_ticks(n: int, tick: int = 500) -> list[float]:
@@ -86,20 +95,23 @@ class TickRun:
         """Seconds from the first tick to the last."""
         return self.end - self.start
 
-    def overlap(self, window: float = 0.001) -> float:
+    def overlap(self, gap: float = GAP) -> float:
         """:func:`tick_overlap` of this run."""
-        return tick_overlap(self.ticks, window)
+        return tick_overlap(self.ticks, gap)
 
-    def coverage(self, window: float = 0.001) -> tuple[float, ...]:
+    def coverage(self, gap: float = GAP) -> tuple[float, ...]:
         """Per worker: share of its own lifetime (first to last tick) in which
-        it made progress, in windows of ``window`` seconds.
+        it made progress (:func:`progress_intervals`).
 
         About 1 for a worker that ran without a break (a process on a free
         core); about 1/2 for each of two threads under the GIL; lower for a
         process when other programs kept its core busy.
         """
-        window = check_number("window", window, minimum=1e-6)
-        return tuple(_coverage(t, window) for t in self.ticks)
+        gap = check_number("gap", gap, minimum=1e-6)
+        return tuple(
+            _length(progress_intervals(t, gap)) / (t[-1] - t[0]) if t[-1] > t[0] else 0
+            for t in self.ticks
+        )
 
     def summary(self) -> str:
         """One line for a notebook: who ran how long, and the overlap."""
@@ -108,18 +120,31 @@ class TickRun:
         return (
             f"{self.workers} {self.mode}, {self.n:,} steps each: alive for "
             f"{each} ms (making progress {running} of that time), all done "
-            f"after {self.wall * 1000:.0f} ms; more than one progressing in "
-            f"{self.overlap():.0%} of 1 ms windows"
+            f"after {self.wall * 1000:.0f} ms; more than one progressing "
+            f"{self.overlap():.0%} of the time"
         )
 
 
-def _coverage(ticks: Sequence[float], window: float) -> float:
-    if len(ticks) < 2:
-        return 0.0
-    lo, hi = ticks[0], ticks[-1]
-    bins = max(1, int((hi - lo) / window))
-    seen = {min(int((t - lo) / window), bins - 1) for t in ticks}
-    return len(seen) / bins
+def progress_intervals(
+    ticks: Sequence[float], gap: float = GAP
+) -> list[tuple[float, float]]:
+    """The (start, end) intervals in which a worker made progress: runs of
+    ticks less than ``gap`` seconds apart. A tick comes every few tens of
+    microseconds while a worker runs; a thread waiting for the GIL (~5 ms,
+    the switch interval) or a process waiting for a core leaves a longer gap
+    (``02_the_gil.ipynb``)."""
+    gap = check_number("gap", gap, minimum=1e-6)
+    intervals: list[tuple[float, float]] = []
+    for t in ticks:
+        if intervals and t - intervals[-1][1] <= gap:
+            intervals[-1] = (intervals[-1][0], t)
+        else:
+            intervals.append((t, t))
+    return intervals
+
+
+def _length(intervals: Sequence[tuple[float, float]]) -> float:
+    return sum(b - a for a, b in intervals)
 
 
 def run_ticks(
@@ -196,32 +221,30 @@ def run_ticks(
     )
 
 
-def tick_overlap(ticks: Sequence[Sequence[float]], window: float = 0.001) -> float:
-    """Share of time at least two workers made progress in the same ``window``.
+def tick_overlap(ticks: Sequence[Sequence[float]], gap: float = GAP) -> float:
+    """Share of the time all workers were alive in which two or more of them
+    made progress at once (:func:`progress_intervals` with ``gap``).
 
-    Cuts the time when all workers were running (from the latest first tick
-    to the earliest last tick) into windows of ``window`` seconds and returns
-    the fraction of windows in which two or more workers ticked. Near 1:
-    they ran side by side. Near 0: they took turns. Threads under the GIL
-    switch every ~5 ms, so with 1 ms windows only the windows around a switch
-    count, about 0.1–0.3; processes on two free cores give about 1.
+    Near 1: they ran side by side (processes on free cores). Near 0: they
+    took turns (threads under the GIL: while one runs, the other waits
+    for the GIL, and its ticks stop).
     """
-    window = check_number("window", window, minimum=1e-6)
     series = [sorted(t) for t in ticks if len(t) > 0]
     if len(series) < 2:
         return 0.0
     lo = max(s[0] for s in series)
     hi = min(s[-1] for s in series)
-    bins = int((hi - lo) / window)
-    if bins < 1:
+    if hi <= lo:
         return 0.0
-    counts = [0] * bins
+    edges = []  # +1 where a worker starts progressing, -1 where it stops
     for s in series:
-        seen = set()
-        for t in s:
-            if lo <= t < lo + bins * window:
-                seen.add(int((t - lo) / window))
-        for b in seen:
-            if b < bins:
-                counts[b] += 1
-    return sum(1 for c in counts if c >= 2) / bins
+        for a, b in progress_intervals(s, gap):
+            a, b = max(a, lo), min(b, hi)
+            if b > a:
+                edges += [(a, 1), (b, -1)]
+    both, running, last = 0.0, 0, lo
+    for t, step in sorted(edges):
+        if running >= 2:
+            both += t - last
+        running, last = running + step, t
+    return both / (hi - lo)

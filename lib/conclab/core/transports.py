@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing import shared_memory
 from typing import Any
@@ -22,7 +22,6 @@ __all__: list[str] = [
     "PANEL_SIZES",
     "TRANSPORTS",
     "TransportResult",
-    "beats",
     "echo_pipe",
     "echo_queue",
     "echo_shared",
@@ -238,41 +237,6 @@ def measure_transports(
                 )
             )
     return results
-
-
-def beats(
-    fast: str,
-    slow: str,
-    size: int,
-    results: Sequence[TransportResult] = (),
-    attempts: int = 3,
-    start_method: str | None = None,
-) -> bool:
-    """True when transport ``fast`` has a quicker best round trip than
-    ``slow`` for ``size``-byte messages.
-
-    Looks at ``results`` first (from :func:`measure_transports`); if they
-    do not show it, measures the two again, up to ``attempts`` times in all:
-    a busy machine can slow any single measurement. ``04_ipc.ipynb``.
-    """
-    check_choice("fast", fast, TRANSPORTS)
-    check_choice("slow", slow, TRANSPORTS)
-    size = check_int("size", size, minimum=1, maximum=64 << 20)
-    attempts = check_int("attempts", attempts, minimum=1)
-
-    def shows_it(points: Sequence[TransportResult]) -> bool | None:
-        best = {r.kind: r.best for r in points if r.size == size}
-        if fast not in best or slow not in best:
-            return None
-        return best[fast] < best[slow]
-
-    verdict_ = shows_it(results)
-    tries = 1 if verdict_ is not None else 0
-    while not verdict_ and tries < attempts:
-        fresh = measure_transports([size], [fast, slow], start_method=start_method)
-        verdict_ = shows_it(fresh)
-        tries += 1
-    return bool(verdict_)
 
 
 #: The sizes the transport panel offers.

@@ -49,7 +49,8 @@ class WaitGroup:
     blocks until it is zero (``wait(timeout)`` returns ``False`` if the time
     ran out). A negative counter raises ``ValueError`` — Go panics with
     ``sync: negative WaitGroup counter``. ``go(fn, *args)`` starts ``fn`` in a
-    thread and counts it, like Go 1.25's ``wg.Go``. All state lives in the
+    thread and counts it, like Go 1.25's ``wg.Go``; a failed task is reported
+    and raised again by ``wait()`` (see :meth:`go`). All state lives in the
     instance, guarded by one :class:`threading.Condition`. Introduced in
     ``08_wait_groups.ipynb``.
     """
@@ -57,7 +58,7 @@ class WaitGroup:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._count = 0
-        self.errors: list[BaseException] = []
+        self.errors: list[Exception] = []
 
     @property
     def count(self) -> int:
@@ -80,21 +81,32 @@ class WaitGroup:
         self.add(-1)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the counter is zero; ``False`` if ``timeout`` ran out."""
+        """Block until the counter is zero; ``False`` if ``timeout`` ran out.
+
+        At zero, raise an ``ExceptionGroup`` of the tasks of :meth:`go` that
+        failed, if any did (on every later ``wait`` too: make a new group).
+        """
         timeout = check_timeout(timeout)
         with self._cond:
-            return self._cond.wait_for(lambda: self._count == 0, timeout)
+            if not self._cond.wait_for(lambda: self._count == 0, timeout):
+                return False
+            errors = list(self.errors)
+        if errors:
+            raise ExceptionGroup(f"{len(errors)} WaitGroup task(s) failed", errors)
+        return True
 
     def go(
         self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
     ) -> threading.Thread:
         """Count one task, run ``fn(*args, **kwargs)`` in a new thread, return it.
 
-        ``done()`` is called in a ``finally``, so an exception in ``fn`` cannot
-        leave the counter stuck; the exception is kept in ``self.errors``
-        (and not printed), the way ``concurrent.futures`` keeps it in a Future.
-        The thread is a daemon: a task stuck for ever cannot keep Python from
-        exiting (a notebook's ``wait(timeout)`` returns ``False`` instead).
+        ``done()`` is called in a ``finally``, so a failing ``fn`` cannot
+        leave the counter stuck; but first its exception is kept in
+        ``errors`` and reported through ``threading.excepthook``, as a plain
+        thread's is, so the ``wait()`` this ``done()`` releases raises it.
+        (Go's ``wg.Go`` requires that ``f`` not panic, and skips ``Done``
+        when it does.) The thread is a daemon: a task stuck for ever cannot
+        keep Python from exiting.
         """
         check_callable("fn", fn)
         self.add(1)
@@ -102,9 +114,11 @@ class WaitGroup:
         def run() -> None:
             try:
                 fn(*args, **kwargs)
-            except BaseException as exc:  # kept for the caller, not printed
+            except Exception as exc:  # reported, then raised again by wait()
                 with self._cond:
                     self.errors.append(exc)
+                report = (type(exc), exc, exc.__traceback__, threading.current_thread())
+                threading.excepthook(threading.ExceptHookArgs(report))
             finally:
                 self.done()
 
@@ -216,26 +230,33 @@ def search_notes_waitgroup(
 
 
 def search_waitgroup(
-    root: str | os.PathLike[str], filename: str = TARGET, *, delay: float = 0.0
+    root: str | os.PathLike[str],
+    filename: str = TARGET,
+    *,
+    delay: float = 0.0,
+    lister: Callable[..., tuple[list[str], list[str]]] = list_folder,
 ) -> SearchResult:
     """The notes' search with :class:`WaitGroup` done right: ``wg.go`` per directory.
 
-    Each thread lists one directory (:func:`conclab.core.fs.list_folder`,
-    ``delay`` seconds of pretend slow disk), records its matches under a lock
-    and ``wg.go``\\ s a search of each sub-directory; the caller waits once,
-    with a timeout, for the whole tree.
-    No thread waits for its children (unlike ``search_thread_per_dir``).
-    Same result type and matching rule (equal names) as the searches in
-    :mod:`conclab.core.fs`. Introduced in ``08_wait_groups.ipynb``.
+    Each thread lists one directory (``lister``, by default
+    :func:`conclab.core.fs.list_folder`, ``delay`` seconds of pretend slow
+    disk), records its matches under a lock and ``wg.go``\\ s a search of
+    each sub-directory; the caller waits once, with a timeout, for the whole
+    tree. No thread waits for its children (unlike ``search_thread_per_dir``).
+    A listing that fails makes ``wg.wait`` raise (an ``ExceptionGroup``):
+    never a partial result. Same result type and matching rule (equal names)
+    as the searches in :mod:`conclab.core.fs`. Introduced in
+    ``08_wait_groups.ipynb``.
     """
     top = check_search_args(root, filename, delay)
+    check_callable("lister", lister)
     wg = WaitGroup()
     lock = threading.Lock()
     matches: list[str] = []
     created = [1]
 
     def file_search(folder: str) -> None:
-        found, subdirs = list_folder(folder, filename, top, delay)
+        found, subdirs = lister(folder, filename, top, delay)
         with lock:
             matches.extend(found)
             created[0] += len(subdirs)
@@ -243,10 +264,8 @@ def search_waitgroup(
             wg.go(file_search, subdir)  # counted before it starts
 
     wg.go(file_search, top)
-    if not wg.wait(timeout=60):
+    if not wg.wait(timeout=60):  # raises if a task failed
         raise TimeoutError("the search did not finish in 60 s")
-    if wg.errors:
-        raise wg.errors[0]
     return SearchResult(sorted(matches), created[0])
 
 

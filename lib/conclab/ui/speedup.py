@@ -2,7 +2,9 @@
 
 Introduced in ``00_start_here.ipynb`` and used in ``02_the_gil.ipynb``. It
 measures sequential, threads and processes with :func:`conclab.run` and shows
-wall time and speedup side by side (:func:`conclab.plot_sweep`).
+wall time and speedup side by side (:func:`conclab.plot_sweep`). Its first
+picture is always a real run: the rows the notebook just measured
+(``results=``), or one measurement made when the panel is built.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from ..core.registry import WORKLOADS, Workload
 from ..core.runner import MODES, RunResult
 from ..core.runner import run as run_once
 from ..core.validate import check_choice, check_int, check_number
-from ..viz.figures import LABEL_SIZE, figure, figure_png, label_axes
-from ..viz.speedup import draw_reference_lines, plot_sweep
+from ..viz.figures import figure_png
+from ..viz.speedup import plot_sweep
 from .panel import PANEL_DPI, Panel
 
 if TYPE_CHECKING:
@@ -35,47 +37,16 @@ MAX_PANEL_WORKERS = 16
 
 
 def worker_counts(max_workers: int) -> tuple[int, ...]:
-    """The worker counts a sweep up to ``max_workers`` measures: powers of two,
-    and ``max_workers`` itself (``4 -> (1, 2, 4)``, ``6 -> (1, 2, 4, 6)``)."""
+    """The worker counts a sweep up to ``max_workers`` measures: powers of two
+    from 2, and ``max_workers`` itself (``4 -> (2, 4)``, ``6 -> (2, 4, 6)``).
+    One worker is the sequential run, the baseline; ``1 -> (1,)``."""
     check_int("max_workers", max_workers, minimum=1, maximum=MAX_PANEL_WORKERS)
-    counts = [1]
+    counts = [min(2, max_workers)]
     while counts[-1] * 2 < max_workers:
         counts.append(counts[-1] * 2)
     if counts[-1] != max_workers:
         counts.append(max_workers)
     return tuple(counts)
-
-
-def _placeholder(
-    counts: Sequence[int],
-    cores: int,
-    serial_fraction: float,
-    message: str,
-    ideal: str = "cores",
-) -> Figure:
-    """The first render: the axes, the ideal line (and Amdahl's curve), and a
-    note that nothing has been measured yet. Honest and costs no run."""
-
-    fig, (left, right) = figure(ncols=2)
-    label_axes(left, "workers", "wall time (s)", "Wall time vs workers")
-    left.set_xticks(list(counts))
-    left.set_ylim(0, 1)
-    left.set_yticklabels([])
-    left.text(
-        0.5,
-        0.5,
-        message,
-        transform=left.transAxes,
-        ha="center",
-        va="center",
-        fontsize=LABEL_SIZE,
-        wrap=True,
-    )
-    label_axes(right, "workers", "speedup (× sequential)", "Speedup vs workers")
-    right.set_xticks(list(counts))
-    draw_reference_lines(right, max(counts), cores, serial_fraction or None, ideal)
-    right.legend(fontsize=12)
-    return fig
 
 
 class SpeedupExperiment:
@@ -85,8 +56,9 @@ class SpeedupExperiment:
     size ``size`` (for ``"http fetch"``: the server's ``latency`` in
     seconds), run sequentially and by every mode in ``modes`` with
     :func:`worker_counts` ``(workers)`` workers. :meth:`run` measures and keeps
-    the ``RunResult`` list in ``results``; :meth:`figure` draws it (or, before
-    any run, the axes and the ideal line). The attributes may be changed
+    the ``RunResult`` list in ``results`` (or :meth:`keep` takes rows measured
+    elsewhere, e.g. by :func:`conclab.sweep`); :meth:`figure` draws them,
+    measuring first if nothing was measured yet. The attributes may be changed
     between runs; :class:`SpeedupPanel` sets them from its controls.
     """
 
@@ -185,6 +157,22 @@ class SpeedupExperiment:
                 results.append(
                     run_once(spec.func, inputs, mode, workers, self.start_method)
                 )
+        return self.keep(results)
+
+    def keep(self, results: Sequence[RunResult]) -> list[RunResult]:
+        """Take ``results`` as the last run: they must be the runs of
+        :meth:`plan` (in any order), each over ``tasks`` inputs, as
+        ``lab.sweep(func, inputs, workers=...)`` measures them for the same
+        settings (``02_the_gil.ipynb``)."""
+        results = list(results)
+        got = sorted((r.mode, r.workers, len(r.results)) for r in results)
+        want = sorted((m, w, self.tasks) for m, w in self.plan())
+        if got != want:
+            raise ValueError(
+                "results must be the runs of this panel's settings, (mode, workers, "
+                f"tasks) {want}; got {got}"
+            )
+        spec, size = self.spec, self.knob()
         self.results = results
         self.results_agree = all(r.results == results[0].results for r in results)
         unit = f" {spec.unit}" if spec.unit else ""
@@ -202,19 +190,15 @@ class SpeedupExperiment:
             parts.append(f"start method {method}")
         return " · ".join(parts)
 
-    def figure(self, serial_fraction: float | None = None) -> Figure:
-        """:func:`conclab.plot_sweep` of the last run, or the empty axes."""
-        if self.results:
-            return plot_sweep(
-                self.results,
-                cores=self.cores,
-                serial_fraction=serial_fraction,
-                title=self.title(),
-                ideal=self.ideal_measured,
-            )
-        message = f"Not measured yet.\nPress Run to time\n{_and_list(self.modes)}."
-        return _placeholder(
-            self.counts, self.cores, serial_fraction or 0.0, message, self.ideal()
+    def figure(self) -> Figure:
+        """:func:`conclab.plot_sweep` of the last run (measured now if none)."""
+        if not self.results:
+            self.run()
+        return plot_sweep(
+            self.results,
+            cores=self.cores,
+            title=self.title(),
+            ideal=self.ideal_measured,
         )
 
 
@@ -223,8 +207,8 @@ class SpeedupPanel(Panel):
     :class:`SpeedupExperiment` (``.experiment``).
 
     Attributes: ``widget`` (the VBox), ``controls`` (name -> widget:
-    ``workload``, ``workers``, ``tasks``, ``size``, ``latency``,
-    ``serial_fraction``), ``run_button``, ``progress``, ``status``,
+    ``workload``, ``workers``, ``tasks``, ``size``, ``latency``),
+    ``run_button``, ``progress``, ``status``,
     ``image`` (a ``widgets.Image`` of PNG bytes), ``figure`` (the matplotlib
     Figure behind it), ``last`` (the ``RunResult`` list of the last run),
     ``error`` (the exception of the last failed run, else None).
@@ -233,13 +217,10 @@ class SpeedupPanel(Panel):
     def __init__(
         self,
         experiment: SpeedupExperiment,
-        serial_fraction: float | None = None,
         dpi: int = PANEL_DPI,
     ) -> None:
         import ipywidgets as widgets
 
-        fraction = 0.0 if serial_fraction is None else serial_fraction
-        fraction = check_number("serial_fraction", fraction, minimum=0.0, maximum=0.9)
         self.dpi = check_int("dpi", dpi, minimum=20, maximum=300)
         self.experiment = e = experiment
         self.error: BaseException | None = None
@@ -277,15 +258,6 @@ class SpeedupPanel(Panel):
                 description="server latency (s)",
                 **slider,
             ),
-            "serial_fraction": widgets.FloatSlider(
-                value=fraction,
-                min=0.0,
-                max=0.9,
-                step=0.05,
-                readout_format=".2f",
-                description="Amdahl serial fraction",
-                **slider,
-            ),
         }
         self.about = widgets.Label(value="")
         self.run_button = widgets.Button(
@@ -299,25 +271,25 @@ class SpeedupPanel(Panel):
         # a long status line was cut off at a 1280-px window
         self.status = widgets.Label(value="", layout=widgets.Layout(width="100%"))
         self._configure_size(e.size)
-        self.figure: Figure = e.figure(self.serial_fraction)
+        self.figure: Figure = e.figure()
         self.image = self._make_image(figure_png(self.figure, dpi=self.dpi))
         c = self.controls
         self.widget = widgets.VBox(
             [
                 widgets.HBox([c["workload"], self.about]),
                 widgets.HBox([c["workers"], c["tasks"]]),
-                widgets.HBox([c["size"], c["latency"], c["serial_fraction"]]),
+                widgets.HBox([c["size"], c["latency"]]),
                 widgets.HBox([self.run_button, self.progress]),
                 self.status,
                 self.image,
             ]
         )
-        self._describe()
+        self.about.value = e.spec.description
+        self.status.value = self._done()
         self.run_button.on_click(self._on_click)
         c["workload"].observe(self._on_workload, names="value")
         for name in ("workers", "tasks", "size", "latency"):
             c[name].observe(self._on_setting, names="value")
-        c["serial_fraction"].observe(self._on_fraction, names="value")
 
     @property
     def last(self) -> list[RunResult]:
@@ -333,11 +305,6 @@ class SpeedupPanel(Panel):
     def counts(self) -> tuple[int, ...]:
         """The worker counts a run measures."""
         return worker_counts(self.controls["workers"].value)
-
-    @property
-    def serial_fraction(self) -> float | None:
-        value = self.controls["serial_fraction"].value
-        return value if value > 0 else None
 
     def _sync(self) -> None:
         """Copy the controls into the experiment."""
@@ -355,7 +322,7 @@ class SpeedupPanel(Panel):
         return (
             f"Speedup panel: {e.workload}, {e.tasks} tasks, "
             f"workers {', '.join(map(str, e.counts))} "
-            + ("(measured)" if e.results else "(press Run in a live notebook)")
+            + "(measured; press Run in a live notebook to measure again)"
         )
 
     def _configure_size(self, value: int) -> None:
@@ -387,13 +354,6 @@ class SpeedupPanel(Panel):
     def _on_setting(self, change: dict[str, Any]) -> None:
         self._describe()
 
-    def _on_fraction(self, change: dict[str, Any]) -> None:
-        """A cheap redraw: the Amdahl curve moves, nothing is re-measured."""
-        try:
-            self._redraw()
-        except Exception as exc:
-            self._fail(exc)
-
     def _on_click(self, button: Any) -> None:
         try:
             self.run()
@@ -403,8 +363,18 @@ class SpeedupPanel(Panel):
             traceback.print_exc(file=sys.stderr)
 
     def _redraw(self) -> None:
-        self.figure = self.experiment.figure(self.serial_fraction)
+        self.figure = self.experiment.figure()
         self._show_png(figure_png(self.figure, dpi=self.dpi))
+
+    def _done(self) -> str:
+        results = self.last
+        agree = (
+            "✅ every mode returned the same results."
+            if self.results_agree
+            else "❌ the modes returned different results!"
+        )
+        total = sum(r.wall for r in results)
+        return f"Done: {len(results)} runs in {total:.1f} s; {agree}"
 
     def _progress(self, i: int, label: str) -> None:
         plan = len(self.experiment.plan())
@@ -431,13 +401,7 @@ class SpeedupPanel(Panel):
             results = self.experiment.run(self._progress)
             self.progress.value = self.progress.max
             self._redraw()
-            total = sum(r.wall for r in results)
-            agree = (
-                "✅ every mode returned the same results."
-                if self.results_agree
-                else "❌ the modes returned different results!"
-            )
-            self.status.value = f"Done: {len(results)} runs in {total:.1f} s; {agree}"
+            self.status.value = self._done()
             return results
         except KeyboardInterrupt:
             self.status.value = "⏹ Interrupted: the pools were shut down."
@@ -459,7 +423,7 @@ def speedup_panel(
     latency: float = 0.05,
     start_method: str | None = None,
     cores: int | None = None,
-    serial_fraction: float | None = None,
+    results: Sequence[RunResult] | None = None,
 ) -> SpeedupPanel:
     """An interactive speedup experiment: choose, press Run, read the plot.
 
@@ -468,19 +432,15 @@ def speedup_panel(
     many inputs each run processes; ``size`` the workload's size knob
     (default: the workload's own); ``latency`` the local server's delay in
     seconds for ``"http fetch"`` (the panel starts :func:`conclab.serve_corpus`
-    for the duration of a run and closes it); ``serial_fraction`` draws
-    Amdahl's curve. Nothing runs until Run is pressed (or ``panel.run()`` is
-    called): the first image is the empty axes with the ideal line. Put
-    ``panel`` as the last expression of a cell to show it
+    for the duration of a run and closes it). The first picture is a real
+    run: ``results`` (the rows ``lab.sweep`` just measured for the same
+    settings, see :meth:`SpeedupExperiment.keep`), else one run made now.
+    Put ``panel`` as the last expression of a cell to show it
     (``00_start_here.ipynb``, ``02_the_gil.ipynb``).
     """
     experiment = SpeedupExperiment(
         workload, modes, workers, size, tasks, latency, start_method, cores
     )
-    return SpeedupPanel(experiment, serial_fraction)
-
-
-def _and_list(words: Sequence[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
-    words = list(words)
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    if results is not None:
+        experiment.keep(results)
+    return SpeedupPanel(experiment)

@@ -18,6 +18,7 @@ __all__: list[str] = ["plot_producer_consumer", "plot_sync_timeline"]
 _KIND_STYLE = {  # kind: (marker, color, legend, vertical offset in the row)
     "notify": ("v", "black", "notify", -0.42),
     "notify_all": ("v", "tab:purple", "notify_all", -0.42),
+    "wake": ("^", "tab:brown", "woken: wait returns", 0.34),
     "put": ("|", "tab:green", "put", 0.0),
     "get": ("|", "tab:blue", "get", 0.0),
     "deposit": ("|", "tab:green", "deposit", 0.0),
@@ -34,12 +35,13 @@ def plot_sync_timeline(
     """Draw who waited (bars), who notified (triangles), puts and gets (ticks).
 
     One row per thread; an orange bar runs from ``wait`` to the wake-up, a red
-    one ends in a timeout. With ``capacity`` a second panel shows the buffer
-    size over time (from the put/get events) under the capacity line. Rows
-    named in ``order`` come first, the others follow in order of appearance.
-    Returns
-    the Figure (show it with ``lab.show``). Introduced in
-    ``07_condition_variables.ipynb``.
+    one ends in a timeout; each wake-up is also marked under its bar (a
+    thread that wakes, works for microseconds and waits again would
+    otherwise look like one long wait). With ``capacity`` a second panel
+    shows the buffer size over time (from the put/get events) under the
+    capacity line. Rows named in ``order`` come first, the others follow in
+    order of appearance. Returns the Figure (show it with ``lab.show``).
+    Introduced in ``07_condition_variables.ipynb``.
     """
     from matplotlib.figure import Figure
 
@@ -76,6 +78,8 @@ def plot_sync_timeline(
             [(start * 1e3, max((end - start) * 1e3, 0.05))],
             (row[thread] - 0.25, 0.5),
             color=color,
+            edgecolor="white",
+            linewidth=0.6,
             label=label(key),
         )
     events = recorder.history()

@@ -54,7 +54,10 @@ def plot_transports(
         ax.set_yscale("log")
         ax.xaxis.set_major_locator(FixedLocator(sizes))
         ax.xaxis.set_minor_locator(NullLocator())
-        ax.set_xticklabels([format_size(s) for s in sizes])
+        # 30° apart from a few sizes: neighbours such as 256 KiB and 1 MiB collide
+        ax.set_xticklabels(
+            [format_size(s) for s in sizes], rotation=30 if len(sizes) > 5 else 0
+        )
         ax.set_xlabel("message size (log scale)", fontsize=13)
         ax.grid(True, which="both", alpha=0.3)
         if len(sizes) == 1:

@@ -18,22 +18,33 @@ def plot_search_sweep(rows: list[dict[str, Any]], title: str = "") -> Any:
     """Time and threads created per search against the number of directories.
 
     ``rows`` are dicts ``{"search", "directories", "seconds", "threads"}``
-    (``06_join.ipynb`` builds them). Returns a matplotlib Figure.
+    (``06_join.ipynb`` builds them). Each search has its own marker and line
+    style, the first drawn widest and hollow, so that two searches with the
+    same values (08: the WaitGroup and join searches start the same threads)
+    are both visible. Returns a matplotlib Figure.
     """
 
     if not rows:
         raise ValueError("rows must not be empty")
     fig, (ax_time, ax_threads) = figure(2, figsize=(11, 4.6))
     names = list(dict.fromkeys(r["search"] for r in rows))
-    markers = "osd^v<>"
+    markers, dashes = "osd^v<>", ("-", "--", "-.", ":")
     for i, name in enumerate(names):
         mine = sorted(
             (r for r in rows if r["search"] == name), key=lambda r: r["directories"]
         )
         xs = [r["directories"] for r in mine]
-        marker = markers[i % len(markers)]
-        ax_time.plot(xs, [r["seconds"] * 1000 for r in mine], f"{marker}-", label=name)
-        ax_threads.plot(xs, [r["threads"] for r in mine], f"{marker}-", label=name)
+        style = {  # lines that coincide stay visible: wide and hollow under thin
+            "marker": markers[i % len(markers)],
+            "linestyle": dashes[i % len(dashes)],
+            "linewidth": max(1.2, 3.5 - i),
+            "markersize": 13.0 if i == 0 else 6.0,
+            "fillstyle": "none" if i == 0 else "full",
+            "label": name,
+            "zorder": 2 + i,
+        }
+        ax_time.plot(xs, [r["seconds"] * 1000 for r in mine], **style)
+        ax_threads.plot(xs, [r["threads"] for r in mine], **style)
     ax_time.set_title("wall time", fontsize=TITLE_SIZE)
     ax_time.set_ylabel("wall time (ms)", fontsize=LABEL_SIZE)
     ax_threads.set_title("threads created", fontsize=TITLE_SIZE)

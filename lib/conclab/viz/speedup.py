@@ -1,4 +1,4 @@
-"""Time and speedup plots with the ideal line and Amdahl's curve.
+"""Time and speedup plots with the ideal line.
 
 Introduced in ``02_the_gil.ipynb``; the speedup panel draws with them. All
 object-oriented matplotlib (:func:`conclab.figure`), never pyplot.
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__: list[str] = ["amdahl", "plot_speedup", "plot_sweep", "plot_times"]
+__all__: list[str] = ["plot_speedup", "plot_sweep", "plot_times"]
 
 
 class Timing(Protocol):
@@ -52,18 +52,6 @@ def mode_line(
         markersize=8,
         label=mode,
     )
-
-
-def amdahl(workers: int, serial_fraction: float) -> float:
-    """Amdahl's law: the best speedup on ``workers`` cores when a fraction
-    ``serial_fraction`` of the work cannot run in parallel.
-
-    ``1 / (s + (1 - s) / n)``: with ``s = 0.1`` no number of cores gets past
-    10×. Introduced in ``02_the_gil.ipynb``.
-    """
-    n = check_int("workers", workers, minimum=1)
-    s = check_number("serial_fraction", serial_fraction, minimum=0.0, maximum=1.0)
-    return 1.0 / (s + (1.0 - s) / n)
 
 
 def _check_results(results: Sequence[Any]) -> list[Timing]:
@@ -149,10 +137,9 @@ def draw_reference_lines(
     ax: Axes,
     max_workers: int,
     cores: int,
-    serial_fraction: float | None,
     ideal: str = "cores",
 ) -> float:
-    """The ideal line, Amdahl's curve, the 1× line; returns the highest
+    """The ideal line and the 1× line; returns the highest
     reference value. ``ideal="cores"``: min(workers, cores), for work that
     needs a core; ``"workers"``: workers, for waiting (sleep, network), which
     needs no core."""
@@ -164,16 +151,6 @@ def draw_reference_lines(
         processors = span
         label = "ideal for waiting: workers"
     ax.plot(span, processors, color="black", linestyle=":", linewidth=2, label=label)
-    if serial_fraction is not None:
-        curve = [amdahl(n, serial_fraction) for n in processors]
-        ax.plot(
-            span,
-            curve,
-            color="#ff7f0e",
-            linestyle="-.",
-            linewidth=2,
-            label=f"Amdahl, serial fraction {serial_fraction:g}",
-        )
     ax.axhline(
         1.0,
         color=MODE_STYLE["sequential"]["color"],
@@ -190,14 +167,13 @@ def _draw_speedup(
     ax: Axes,
     results: list[Timing],
     cores: int,
-    serial_fraction: float | None,
     title: str,
     ideal: str = "cores",
 ) -> None:
     by_mode = _by_mode(results)
     base = _sequential_wall(by_mode)
     ticks = _worker_ticks(ax, results)
-    top = draw_reference_lines(ax, max(ticks), cores, serial_fraction, ideal)
+    top = draw_reference_lines(ax, max(ticks), cores, ideal)
     for i, (mode, points) in enumerate(by_mode.items()):
         if mode == "sequential":
             continue
@@ -215,12 +191,6 @@ def _cores(cores: int | None) -> int:
     if cores is None:
         return usable_cores()
     return check_int("cores", cores, minimum=1)
-
-
-def _fraction(serial_fraction: float | None) -> float | None:
-    if serial_fraction is None:
-        return None
-    return check_number("serial_fraction", serial_fraction, minimum=0.0, maximum=1.0)
 
 
 def plot_times(
@@ -244,36 +214,31 @@ def plot_times(
 def plot_speedup(
     results: Sequence[Timing],
     cores: int | None = None,
-    serial_fraction: float | None = None,
     title: str = "Speedup vs workers",
     ax: Axes | None = None,
     ideal: str = "cores",
 ) -> Figure:
     """Speedup (sequential wall time / wall time) against workers, one line per
     mode, with the ideal line ``min(workers, cores)`` (``cores`` defaults to
-    ``lab.usable_cores()``) and, when ``serial_fraction`` is given, Amdahl's
-    curve ``amdahl(min(workers, cores), serial_fraction)``: more workers than
-    cores add no processors. For waiting (sleep, network) pass
-    ``ideal="workers"``: a waiting worker needs no core, so the ideal is
-    ``workers`` and Amdahl's curve uses it too. Introduced in
+    ``lab.usable_cores()``): more workers than cores add no processors. For
+    waiting (sleep, network) pass ``ideal="workers"``: a waiting worker needs
+    no core, so the ideal is ``workers``. Introduced in
     ``02_the_gil.ipynb``.
     """
     checked = _check_results(results)
     n_cores = _cores(cores)
-    fraction = _fraction(serial_fraction)
     check_choice("ideal", ideal, IDEALS)
     if ax is None:
         fig, ax = figure()
     else:
         fig = cast("Figure", ax.get_figure())
-    _draw_speedup(ax, checked, n_cores, fraction, title, ideal)
+    _draw_speedup(ax, checked, n_cores, title, ideal)
     return fig
 
 
 def plot_sweep(
     results: Sequence[Timing],
     cores: int | None = None,
-    serial_fraction: float | None = None,
     title: str = "",
     ideal: str = "cores",
 ) -> Figure:
@@ -281,11 +246,10 @@ def plot_sweep(
     ``00_start_here.ipynb``); arguments as for :func:`plot_speedup`."""
     checked = _check_results(results)
     n_cores = _cores(cores)
-    fraction = _fraction(serial_fraction)
     check_choice("ideal", ideal, IDEALS)
     fig, (left, right) = figure(ncols=2)
     _draw_times(left, checked, "Wall time vs workers")
-    _draw_speedup(right, checked, n_cores, fraction, "Speedup vs workers", ideal)
+    _draw_speedup(right, checked, n_cores, "Speedup vs workers", ideal)
     if title:
         fig.suptitle(title, fontsize=TITLE_SIZE)
     return fig

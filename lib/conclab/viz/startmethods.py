@@ -14,18 +14,23 @@ from .figures import LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE, figure
 __all__: list[str] = ["plot_child_memory", "plot_copy_on_write", "plot_start_costs"]
 
 
-def _figure(width: float = 8.0, height: float = 4.5) -> tuple[Any, Any]:
-    """A projector-styled figure (:func:`conclab.plots.figure`), no x grid."""
-    fig, ax = figure(figsize=(width, height))
+def _figure(width: float = 8.0, height: float = 4.5, ax: Any = None) -> tuple[Any, Any]:
+    """A projector-styled figure (:func:`conclab.figure`), no x grid; or
+    ``ax``'s figure when an axes is given (a panel's side-by-side plots)."""
+    if ax is None:
+        fig, ax = figure(figsize=(width, height))
+    else:
+        fig = ax.figure
     ax.grid(False, axis="x")
     return fig, ax
 
 
-def plot_child_memory(rows: list[ChildMemory], title: str = "") -> Any:
-    """Bars of RSS and USS per start method (notebooks 01 and 03)."""
+def plot_child_memory(rows: list[ChildMemory], title: str = "", ax: Any = None) -> Any:
+    """Bars of RSS and USS per start method (notebooks 01 and 03), on ``ax``
+    when given."""
     if not rows:
         raise ValueError("rows must hold at least one ChildMemory")
-    fig, ax = _figure()
+    fig, ax = _figure(ax=ax)
     xs = range(len(rows))
     width = 0.38
     rss = ax.bar(
@@ -55,9 +60,10 @@ def plot_child_memory(rows: list[ChildMemory], title: str = "") -> Any:
     return fig
 
 
-def plot_start_costs(costs: StartCosts, title: str = "") -> Any:
+def plot_start_costs(costs: StartCosts, title: str = "", ax: Any = None) -> Any:
     """Bar chart of the median start+join time per method; forkserver's first
-    start (which also starts the server) as a separate hatched bar (03)."""
+    start (which also starts the server) as a separate hatched bar (03). On
+    ``ax`` when given."""
     medians = costs.medians_ms()
     labels = list(medians)
     values = list(medians.values())
@@ -68,7 +74,9 @@ def plot_start_costs(costs: StartCosts, title: str = "") -> Any:
         values.append(costs.forkserver_first * 1000)
         colors.append("#fdae6b")
         hatches.append("//")
-    fig, ax = _figure()
+    if not values:
+        raise ValueError("costs must hold the times of at least one method")
+    fig, ax = _figure(ax=ax)
     bars = ax.bar(labels, values, color=colors, hatch=hatches, edgecolor="white")
     ax.bar_label(bars, fmt="%.1f ms", fontsize=TICK_SIZE)
     ax.set_ylabel("start + join, empty process (ms)", fontsize=LABEL_SIZE)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..core.env import usable_cores
 from ..core.runner import RunResult
-from ..core.ticks import TickRun
+from ..core.ticks import GAP, TickRun, progress_intervals
 from ..core.timeline import Span
 from ..core.validate import check_choice, check_number
 from .figures import LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE
@@ -138,37 +138,35 @@ def plot_timeline(
     return fig
 
 
-def _running_intervals(ticks: Sequence[float], gap: float) -> list[tuple[float, float]]:
-    """Merge ticks closer than ``gap`` into (start, end) intervals of running."""
-    intervals: list[tuple[float, float]] = []
-    if not ticks:
-        return intervals
-    start = prev = ticks[0]
-    for t in ticks[1:]:
-        if t - prev > gap:
-            intervals.append((start, prev))
-            start = t
-        prev = t
-    intervals.append((start, prev))
-    return intervals
+def plot_ticks(*runs: TickRun, title: str = "", gap: float = GAP) -> Figure:
+    """The "who is running" view of one or more :class:`TickRun` s, on one
+    shared time axis (``02_the_gil.ipynb``).
 
-
-def plot_ticks(run: TickRun, title: str = "", gap: float = 0.0005) -> Figure:
-    """The "who is running" view of a :class:`TickRun` (``02_the_gil.ipynb``).
-
-    Top: one row per worker, a bar wherever the worker was making progress
-    (ticks less than ``gap`` seconds apart). Bottom: each worker's progress
-    (% of its steps done) over time. Threads under the GIL take turns: the bars
-    alternate and the progress lines climb in steps, one at a time.
-    Processes run side by side: solid bars and straight lines, in parallel.
+    Per run: one row per worker, a bar wherever the worker was making progress
+    (:func:`conclab.progress_intervals`: ticks less than ``gap`` seconds
+    apart), and below it each worker's progress (% of its steps done) over
+    time since the run's first tick. Threads under the GIL take turns: the
+    bars alternate and the lines climb in steps. Processes on free cores run
+    side by side: solid bars and straight lines, in parallel.
     """
-    if not isinstance(run, TickRun):
-        raise TypeError(f"run must be a TickRun, got {type(run).__name__}")
+    if not runs or not all(isinstance(r, TickRun) for r in runs):
+        bad = next((r for r in runs if not isinstance(r, TickRun)), None)
+        raise TypeError(f"runs must be TickRun objects, got {type(bad).__name__}")
     gap = check_number("gap", gap, minimum=1e-6)
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(9, 5.2), layout="constrained")
-    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1, 2]})
+    fig = Figure(figsize=(9, 4.6 * len(runs)), layout="constrained")
+    axes = fig.subplots(
+        2 * len(runs), 1, sharex=True, gridspec_kw={"height_ratios": [1, 2] * len(runs)}
+    )
+    for k, run in enumerate(runs):
+        _draw_ticks(axes[2 * k], axes[2 * k + 1], run, gap, title if k == 0 else "")
+    axes[-1].set_xlabel("time since the run's first tick (ms)", fontsize=LABEL_SIZE)
+    axes[-1].set_xlim(0, max(r.wall for r in runs) * 1000 * 1.02)
+    return fig
+
+
+def _draw_ticks(top: Axes, bottom: Axes, run: TickRun, gap: float, title: str) -> None:
     for ax in (top, bottom):
         ax.tick_params(labelsize=TICK_SIZE)
     origin = run.start
@@ -176,7 +174,7 @@ def plot_ticks(run: TickRun, title: str = "", gap: float = 0.0005) -> Figure:
         color = f"C{i % 10}"
         bars = [
             ((a - origin) * 1000, max((b - a) * 1000, 0.05))
-            for a, b in _running_intervals(ticks, gap)
+            for a, b in progress_intervals(ticks, gap)
         ]
         top.broken_barh(bars, (i - 0.3, 0.6), color=color)
         done = [100 * min(k * run.tick, run.n) / run.n for k in range(len(ticks))]
@@ -190,7 +188,7 @@ def plot_ticks(run: TickRun, title: str = "", gap: float = 0.0005) -> Figure:
     top.set_yticks(range(run.workers), run.names)
     top.set_ylim(run.workers - 0.5, -0.5)
     if not title:
-        overlap = run.overlap()
+        overlap = run.overlap(gap)
         title = (
             f"{run.workers} {run.mode}: who is running? "
             f"(more than one progressing {overlap:.0%} of the time)"
@@ -203,10 +201,7 @@ def plot_ticks(run: TickRun, title: str = "", gap: float = 0.0005) -> Figure:
             )
     top.set_title(title, fontsize=TITLE_SIZE - 1)
     top.grid(axis="x", alpha=0.3)
-    bottom.set_xlabel("time since the first tick (ms)", fontsize=LABEL_SIZE)
     bottom.set_ylabel("work done (%)", fontsize=LABEL_SIZE)
     bottom.set_ylim(0, 102)
-    bottom.set_xlim(0, run.wall * 1000 * 1.02)
     bottom.grid(alpha=0.3)
     bottom.legend(loc="upper left", fontsize=LEGEND_SIZE)
-    return fig
