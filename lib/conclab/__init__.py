@@ -49,7 +49,7 @@ _EXPORTS: dict[str, str] = {
     "core.nogil_child": "NoLockStingySpendy TINY_EXTENSION append_from_threads build_facts build_tiny_extension count_letters_shared count_letters_shared_locked import_and_watch import_in_subinterpreter in_subinterpreter increment_global increment_global_locked primes_on_pool primes_on_warm_pool primes_sequential share_one_generator share_one_iterator share_with_subinterpreter start_together stingy_spendy_together",
     "core.nogil_reference": "NOGIL_REFERENCE",
     "core.pools": "die_if init_queue init_worker plus_one put_on put_result slow_square threads_left worker_pid worker_state",
-    "core.races": "Account NotesStingySpendy RaceResult StingySpendy break_with_lock_held count_race count_race_until_lost nested_acquire poll_racy_counter race_sweep run_stingy_spendy withdraw_twice",
+    "core.races": "Account NotesStingySpendy RaceResult StingySpendy break_with_lock_held count_race nested_acquire poll_racy_counter race_sweep run_stingy_spendy withdraw_twice",
     "core.registry": "KINDS WORKLOADS Workload",
     "core.runner": "MODES RunResult run sweep task_name",
     "core.semaphores": "DownloadRun ideal_seconds time_permits",

@@ -26,7 +26,6 @@ __all__: list[str] = [
     "StingySpendy",
     "break_with_lock_held",
     "count_race",
-    "count_race_until_lost",
     "nested_acquire",
     "poll_racy_counter",
     "race_sweep",
@@ -188,24 +187,6 @@ def count_race(
         final=account.balance,
         seconds=seconds,
     )
-
-
-def count_race_until_lost(
-    threads: int = 2, iterations: int = 500_000, *, attempts: int = 3
-) -> RaceResult:
-    """Run :func:`count_race` (no lock) until a run loses updates, at most
-    ``attempts`` times; return the first losing run, else the last one.
-
-    Makes a notebook's "the race loses updates" claim robust on a busy
-    machine: one run of 2 × 500 000 lost updates in 50 of 50 trials here.
-    """
-    attempts = check_int("attempts", attempts, minimum=1)
-    result = count_race(threads, iterations)
-    for _ in range(attempts - 1):
-        if result.lost:
-            break
-        result = count_race(threads, iterations)
-    return result
 
 
 def race_sweep(
