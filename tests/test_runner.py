@@ -106,6 +106,18 @@ def test_sweep_runs_sequential_once():
     ]
 
 
+def test_sweep_warms_up_once_untimed_before_the_baseline():
+    calls = []
+
+    def task(x):
+        calls.append(x)
+        return x
+
+    results = lab.sweep(task, [7, 8], workers=(2,), modes=("sequential", "threads"))
+    assert calls[0] == 7 and len(calls) == 1 + 2 * 2  # warm-up, then two runs
+    assert [r.results for r in results] == [[7, 8], [7, 8]]
+
+
 def test_sweep_subset_and_validation():
     results = lab.sweep(lab.sleep_task, [0, 0], workers=[3], modes=["threads"])
     assert [(r.mode, r.workers) for r in results] == [("threads", 3)]

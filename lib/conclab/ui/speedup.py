@@ -143,11 +143,14 @@ class SpeedupExperiment:
         self, progress: Callable[[int, str], None] | None = None
     ) -> list[RunResult]:
         """Measure every run of :meth:`plan`; ``progress(i, label)`` is called
-        before run ``i``. For ``"http fetch"`` the local server runs for the
-        duration (:meth:`conclab.Workload.prepare`)."""
+        before run ``i``, after one untimed warm-up call (as :func:`conclab.sweep`).
+        For ``"http fetch"`` the local server runs for the duration
+        (:meth:`conclab.Workload.prepare`)."""
         spec, size, plan = self.spec, self.knob(), self.plan()
         results = []
         with spec.prepare(size, self.tasks) as inputs:
+            if inputs:  # warm-up, untimed, as lab.sweep does
+                spec.func(inputs[0])
             for i, (mode, workers) in enumerate(plan):
                 if progress is not None:
                     label = (
