@@ -61,8 +61,8 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/browser
 
 lint: $(STAMP)
-	$(BIN)/ruff check lib tests tools notebooks bench site conftest.py
-	$(BIN)/ruff format --check lib tests tools notebooks bench site conftest.py
+	$(BIN)/ruff check lib tests tools notebooks bench site conftest.py noxfile.py
+	$(BIN)/ruff format --check lib tests tools notebooks bench site conftest.py noxfile.py
 	$(BIN)/mypy lib
 
 format: $(STAMP)
