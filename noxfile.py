@@ -300,7 +300,11 @@ def py311(session: nox.Session) -> None:
 
 @stage("lint", None, "ruff check, ruff format --check, mypy lib")
 def lint(session: nox.Session) -> None:
-    install(session, "-e", ".", dev_pin("ruff"), dev_pin("mypy"))
+    # mypy reads the types of what the library imports: Dask (notebook 13's
+    # extra) and psutil's stubs.
+    install(
+        session, "-e", ".[dask]", dev_pin("ruff"), dev_pin("mypy"), dev_pin("types-psutil")
+    )
     session.run("ruff", "check", *LINT_PATHS)
     session.run("ruff", "format", "--check", *LINT_PATHS)
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
