@@ -302,9 +302,8 @@ def py311(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     # mypy reads the types of what the library imports: Dask (notebook 13's
     # extra) and psutil's stubs.
-    install(
-        session, "-e", ".[dask]", dev_pin("ruff"), dev_pin("mypy"), dev_pin("types-psutil")
-    )
+    tools = [dev_pin(name) for name in ("ruff", "mypy", "types-psutil")]
+    install(session, "-e", ".[dask]", *tools)
     session.run("ruff", "check", *LINT_PATHS)
     session.run("ruff", "format", "--check", *LINT_PATHS)
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
