@@ -47,14 +47,22 @@ def _left(before_threads: set[threading.Thread], before_children: set[int]):
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the tests that start a Dask cluster last.
+    """Run the tests that start a Dask cluster last (before the browser tests).
 
     The first LocalCluster leaves distributed's offload thread running for the
     life of the process, and forking a multi-threaded process can deadlock
     the child. Python 3.15 makes that warning an error under ``-W error`` (3.12
     to 3.14 only printed it as unraisable), so every later fork test failed.
     """
-    items.sort(key=lambda item: bool(item.get_closest_marker("dask")))
+    # The browser tests go after them all: their Chromium, node and Jupyter
+    # server (kept for the session) and playwright's event loop in the main
+    # thread would trip other tests' leak checks and asyncio.run().
+    items.sort(
+        key=lambda item: (
+            bool(item.get_closest_marker("browser")),
+            bool(item.get_closest_marker("dask")),
+        )
+    )
 
 
 @pytest.fixture(autouse=True)
