@@ -10,6 +10,7 @@ given a moment (a pool's worker may be between its last task and its exit).
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,9 @@ GRACE = 5.0  # seconds a test's threads and children get to finish ending
 # leak of the test that first used it. distributed's offload executor is one
 # module-level pool (distributed.utils), started by the first LocalCluster.
 PROCESS_LIFETIME_THREADS = ("Dask-Offload_",)
+# Taken out of the environment, so that a pytest a test starts (the nbval
+# harness tests) runs all of its own tests.
+SHARD = os.environ.pop("CONCLAB_SHARD", "")
 
 
 def _children() -> set[int]:
@@ -46,7 +50,9 @@ def _left(before_threads: set[threading.Thread], before_children: set[int]):
         time.sleep(0.05)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Run the tests that start a Dask cluster last (before the browser tests).
 
     The first LocalCluster leaves distributed's offload thread running for the
@@ -63,6 +69,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             bool(item.get_closest_marker("dask")),
         )
     )
+    # CONCLAB_SHARD=i/n keeps every n-th test from the i-th (0-based), in the
+    # order above: the test matrix runs n such pytest processes side by side
+    # (noxfile.py, unit()). Single-threaded processes, not pytest-xdist: its
+    # workers keep an I/O thread, and forking beside a thread is the warning
+    # 3.15 makes an error.
+    shard = SHARD
+    if shard:
+        index, _, count = shard.partition("/")
+        if not (index.isdigit() and count.isdigit() and int(index) < int(count)):
+            raise pytest.UsageError(f"CONCLAB_SHARD must be i/n with i < n: {shard!r}")
+        i, n = int(index), int(count)
+        config.hook.pytest_deselected(
+            items=[t for k, t in enumerate(items) if k % n != i]
+        )
+        items[:] = items[i::n]
 
 
 @pytest.fixture(autouse=True)

@@ -146,3 +146,38 @@ def test_nbval_still_has_the_method_the_graceful_plugin_replaces():
     assert "shutdown_kernel(now=True)" in stop, "nbval's stop changed: read it again"
     plugin = (ROOT / "tools" / "nbval_graceful.py").read_text(encoding="utf-8")
     assert "nbval_kernel.RunningKernel.stop = stop" in plugin
+
+
+def _collected(shard: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "CONCLAB_SHARD"}
+    if shard is not None:
+        env["CONCLAB_SHARD"] = shard
+    files = ["tests/test_env.py", "tests/test_checks.py"]
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+           "--collect-only", "-q", *files]  # fmt: skip
+    return subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def _ids(result: subprocess.CompletedProcess) -> list[str]:
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [line for line in result.stdout.splitlines() if "::" in line]
+
+
+def test_unit_shards_split_the_tests_between_them():
+    """noxfile.py's unit(): CONCLAB_SHARD=i/n processes run every test once."""
+    every = _ids(_collected(None))
+    first, second = _ids(_collected("0/2")), _ids(_collected("1/2"))
+    assert len(every) > 10
+    assert first and second
+    assert not set(first) & set(second)
+    assert sorted(first + second) == sorted(every)
+    assert abs(len(first) - len(second)) <= 1
+
+
+@pytest.mark.parametrize("shard", ["2/2", "a/b"])
+def test_a_bad_shard_is_a_clear_error(shard):
+    result = _collected(shard)
+    assert result.returncode != 0
+    assert "CONCLAB_SHARD must be i/n with i < n" in result.stdout + result.stderr
