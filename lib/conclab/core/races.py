@@ -124,16 +124,33 @@ class RaceResult:
         return self.expected - self.final
 
 
-def _add_many(account: Account, iterations: int, barrier: threading.Barrier) -> None:
+def _all_running(barrier: threading.Barrier, running: list[None]) -> None:
+    """Return once every counting thread runs Python code, not only once the
+    barrier let it go: on a busy machine a thread woken by the barrier can
+    wait for a core longer than the other needs for all its increments, and
+    then nothing overlaps and nothing is lost (seen once in CI, 3.14)."""
     barrier.wait()
+    running.append(None)
+    while len(running) < barrier.parties - 1:
+        time.sleep(0)  # lets the others take the GIL
+
+
+def _add_many(
+    account: Account, iterations: int, barrier: threading.Barrier, running: list[None]
+) -> None:
+    _all_running(barrier, running)
     for _ in range(iterations):
         account.balance += 1
 
 
 def _add_many_locked(
-    account: Account, iterations: int, barrier: threading.Barrier, lock: Any
+    account: Account,
+    iterations: int,
+    barrier: threading.Barrier,
+    running: list[None],
+    lock: Any,
 ) -> None:
-    barrier.wait()
+    _all_running(barrier, running)
     for _ in range(iterations):
         with lock:
             account.balance += 1
@@ -150,8 +167,11 @@ def count_race(
 
     The statistical lost update. Measured on 2 cores with CPython 3.10–3.13
     (GIL builds): 2 × 500 000 lost updates in every trial, in about 0.1–0.2 s.
-    Fewer iterations often lose nothing, because a thread finishes inside its
-    5 ms time slice (``sys.getswitchinterval()``) before the other one runs.
+    Fewer iterations often lose nothing: the threads switch every 5 ms
+    (``sys.getswitchinterval()``), so a short run switches only a few times,
+    and a switch loses updates only when it falls between the getter and the
+    setter. 2 × 500 000 lost nothing once in CI (3.14, a busy machine);
+    ``05_race_conditions.ipynb`` checks 2 × 2 000 000 (0.5–1 s idle here).
     ``use_lock=True`` puts ``with lock:`` around each ``+=``: nothing is ever
     lost (and it is slower). ``05_race_conditions.ipynb``.
     """
@@ -161,16 +181,20 @@ def count_race(
     account = Account(0)
     barrier = threading.Barrier(threads + 1, timeout=timeout)
     lock = threading.Lock()
+    running: list[None] = []
     if use_lock:
         workers = [
             threading.Thread(
-                target=_add_many_locked, args=(account, iterations, barrier, lock)
+                target=_add_many_locked,
+                args=(account, iterations, barrier, running, lock),
             )
             for _ in range(threads)
         ]
     else:
         workers = [
-            threading.Thread(target=_add_many, args=(account, iterations, barrier))
+            threading.Thread(
+                target=_add_many, args=(account, iterations, barrier, running)
+            )
             for _ in range(threads)
         ]
     for t in workers:
