@@ -73,7 +73,7 @@ _EXPORTS: dict[str, str] = {
     "viz.races": "plot_counter_times plot_race_sweep plot_waits",
     "viz.searches": "plot_search_bars plot_search_sweep plot_tree_searches",
     "viz.semaphores": "plot_permit_runs",
-    "viz.speedup": "plot_speedup plot_sweep plot_times",
+    "viz.speedup": "plot_speedup plot_sweep",
     "viz.startmethods": "plot_child_memory plot_copy_on_write plot_start_costs",
     "viz.timeline": "plot_ticks plot_timeline",
     "ui.asyncio_panel": "BurstExperiment THREAD_BURST_LIMIT burst_panel",

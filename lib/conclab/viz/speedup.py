@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__: list[str] = ["plot_speedup", "plot_sweep", "plot_times"]
+__all__: list[str] = ["plot_speedup", "plot_sweep"]
 
 
 class Timing(Protocol):
@@ -191,24 +191,6 @@ def _cores(cores: int | None) -> int:
     if cores is None:
         return usable_cores()
     return check_int("cores", cores, minimum=1)
-
-
-def plot_times(
-    results: Sequence[Timing],
-    title: str = "Wall time vs workers",
-    ax: Axes | None = None,
-) -> Figure:
-    """Wall time (s) against workers, one line per mode; sequential is a
-    dashed horizontal reference line. ``results`` come from ``lab.sweep``
-    (``02_the_gil.ipynb``).
-    """
-    checked = _check_results(results)
-    if ax is None:
-        fig, ax = figure()
-    else:
-        fig = cast("Figure", ax.get_figure())
-    _draw_times(ax, checked, title)
-    return fig
 
 
 def plot_speedup(
