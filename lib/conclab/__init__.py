@@ -32,7 +32,7 @@ _EXPORTS: dict[str, str] = {
     "core.async_clients": "BURST_LEVELS BURST_MODES BurstResult HTTPStatusError LoopLag burst burst_levels burst_sweep expected_letters fetch_async fetch_blocking left_running measure_burst running_now tasks_burst threads_burst watch_loop",
     "core.async_server": "AsyncCorpusServer GATE_TIMEOUT MAX_CONNECTIONS raise_open_files serve_corpus_async",
     "core.children": "ScriptResult child_errors leftover_children run_in_child run_script stop_process",
-    "core.cluster": "DASK_INSTALL DASK_INSTALL_PLAIN LogLines Snapshot TaskSizeRow capture_logs dashboard_available dask_available dask_settings dask_versions leftovers local_cluster quiet_worker_logs require_dask snapshot task_size_sweep time_dask time_pool worker_start_method",
+    "core.cluster": "DASK_INSTALL DASK_INSTALL_PLAIN LogLines Snapshot TaskSizeRow capture_logs dashboard_available dask_settings dask_versions leftovers local_cluster quiet_worker_logs require_dask snapshot task_size_sweep time_dask time_pool worker_start_method",
     "core.conditions": "BUFFER_KINDS BoundedBuffer ConditionAccount ProducerConsumerResult RecordingCondition SyncEvent SyncRecorder one_condition_stall producer_consumer stingy_spendy stolen_wakeup",
     "core.corpus": "DOCUMENT_NUMBERS document documents",
     "core.daskplugin": "QuietWorkerLogs",

@@ -43,7 +43,6 @@ __all__ = [
     "TaskSizeRow",
     "capture_logs",
     "dashboard_available",
-    "dask_available",
     "dask_settings",
     "dask_versions",
     "leftovers",
@@ -106,11 +105,6 @@ def _findable(name: str) -> bool:
         return find_spec(name) is not None
     except (ImportError, ValueError):  # a module blocked with sys.modules[name] = None
         return False
-
-
-def dask_available() -> bool:
-    """True when ``dask`` and ``dask.distributed`` can be imported."""
-    return _findable("dask") and _findable("distributed")
 
 
 def dashboard_available() -> bool:
@@ -483,10 +477,6 @@ class TaskSizeRow:
 
 #: The task sizes (seconds of CPU per task) the panel sweeps by default.
 DEFAULT_SIZES = (0.0001, 0.001, 0.01, 0.1)
-
-#: The two engines :func:`task_size_sweep` compares.
-ENGINES = ("process pool", "dask")
-
 
 def _check_sizes(sizes: Iterable[float]) -> tuple[float, ...]:
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable):
