@@ -14,7 +14,7 @@ from typing import Any
 from ..core.corpus import DOCUMENT_NUMBERS
 from ..core.dasktasks import LETTERS, document_letters, merge_counts
 from ..core.validate import check_callable
-from .verdicts import Verdict, check_answers, verdict
+from .verdicts import Verdict, check_answers, not_yet, verdict
 
 __all__ = ["DASK_QUIZ_CHOICES", "check_corpus_count", "check_dask_quiz"]
 
@@ -92,19 +92,15 @@ def check_corpus_count(
     except _ClientUsed:
         pass  # it uses the client: check it on a real cluster
     except Exception as exc:
-        return verdict(False, "", f"count_corpus raised {type(exc).__name__}: {exc}")
+        return not_yet(f"count_corpus raised {type(exc).__name__}: {exc}")
     else:
         if probe is None:
-            return verdict(
-                False,
-                "",
-                "count_corpus returned None: fill in the map and the reduce steps.",
+            return not_yet(
+                "count_corpus returned None: fill in the map and the reduce steps."
             )
-        return verdict(
-            False,
-            "",
+        return not_yet(
             "count_corpus never used its client: the counting must run as tasks "
-            "on the cluster (client.map, client.submit).",
+            "on the cluster (client.map, client.submit)."
         )
     if client is None:
         from ..core.cluster import local_cluster, require_dask
@@ -131,30 +127,24 @@ def _check_with(
         with get_task_stream(client) as stream:
             got = count_corpus(client, numbers)
     except Exception as exc:
-        return verdict(False, "", f"count_corpus raised {type(exc).__name__}: {exc}")
+        return not_yet(f"count_corpus raised {type(exc).__name__}: {exc}")
     if got is None:
-        return verdict(
-            False,
-            "",
-            "count_corpus returned None: fill in the map and the reduce steps.",
+        return not_yet(
+            "count_corpus returned None: fill in the map and the reduce steps."
         )
     if hasattr(got, "result") and hasattr(got, "key"):
-        return verdict(
-            False,
-            "",
-            "you returned a future: return its result (future.result(timeout=…))",
+        return not_yet(
+            "you returned a future: return its result (future.result(timeout=…))"
         )
     problem = _diagnose(got, numbers)
     if problem is not None:
-        return verdict(False, "", problem)
+        return not_yet(problem)
     ran = len(stream.data)
     if ran < 2:
-        return verdict(
-            False,
-            "",
+        return not_yet(
             "the table is right, but it was counted here, in the notebook: "
             f"the workers ran {ran} task(s). Map the counting over the "
-            "documents with the client, then reduce.",
+            "documents with the client, then reduce."
         )
     return verdict(
         True,

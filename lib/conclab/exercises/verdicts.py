@@ -43,6 +43,11 @@ def verdict(ok: bool, success: str, hint: str) -> Verdict:
     return Verdict(bool(ok))
 
 
+def not_yet(hint: str) -> Verdict:
+    """Print ``❌ Not yet:`` and ``hint``; return a false :class:`Verdict`."""
+    return verdict(False, "", hint)
+
+
 def check_answers(
     answers: Mapping[Any, Any],
     expected: Mapping[Any, Any],
