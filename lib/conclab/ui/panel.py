@@ -24,6 +24,7 @@ spawn or forkserver imports ``conclab`` and never needs it.
 
 from __future__ import annotations
 
+import base64
 import inspect
 import sys
 import traceback
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.env import in_colab
 from ..core.validate import check_callable, check_int
-from ..viz.figures import figure_png, png_base64
+from ..viz.figures import figure_png
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -95,7 +96,7 @@ class Panel:
         data: dict[str, Any] = {"text/plain": self._summary()}
         if not in_colab():
             # Colab renders live widgets only; no need to risk it picking the PNG
-            data["image/png"] = png_base64(self.png)
+            data["image/png"] = base64.b64encode(self.png).decode("ascii")
         model_id = getattr(self.widget, "model_id", None)
         if model_id:
             data[_VIEW_MIME] = {

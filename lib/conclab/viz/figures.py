@@ -14,7 +14,6 @@ pay half a second for a plotting library it never uses.
 
 from __future__ import annotations
 
-import base64
 import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -129,11 +128,6 @@ def _ipython_shell() -> Any:
     except ImportError:
         return None
     return get_ipython()
-
-
-def png_base64(png: bytes) -> str:
-    """PNG bytes as the base64 text notebooks store (used by the panels)."""
-    return base64.b64encode(png).decode("ascii")
 
 
 def plot_bars(
