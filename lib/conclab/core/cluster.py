@@ -478,6 +478,7 @@ class TaskSizeRow:
 #: The task sizes (seconds of CPU per task) the panel sweeps by default.
 DEFAULT_SIZES = (0.0001, 0.001, 0.01, 0.1)
 
+
 def _check_sizes(sizes: Iterable[float]) -> tuple[float, ...]:
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable):
         raise TypeError("sizes must be a list of task sizes in seconds")
