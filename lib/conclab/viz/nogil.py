@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .figures import LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE, figure
+from .figures import LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE, figure, label_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -92,13 +92,11 @@ def plot_builds(
     _ideal(right, most, n_cores)
     for ax in (left, right):
         ax.set_xticks(sorted({w for t in timings for w in t.walls}))
-        ax.set_xlabel("workers (1 = sequential)", fontsize=LABEL_SIZE)
-    left.set_ylabel("wall time (s)", fontsize=LABEL_SIZE)
+    label_axes(left, "workers (1 = sequential)", "wall time (s)", "Wall time")
     left.set_ylim(bottom=0)
-    left.set_title("Wall time", fontsize=TITLE_SIZE)
-    right.set_ylabel("speedup (× its own sequential run)", fontsize=LABEL_SIZE)
+    speedup = "speedup (× its own sequential run)"
+    label_axes(right, "workers (1 = sequential)", speedup, "Speedup")
     right.set_ylim(0, max(top, min(most, n_cores)) * 1.2)
-    right.set_title("Speedup", fontsize=TITLE_SIZE)
     handles, labels = right.get_legend_handles_labels()
     fig.legend(
         handles, labels, loc="outside lower center", ncols=2, fontsize=LEGEND_SIZE - 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..core.validate import check_int, check_number
-from .figures import LABEL_SIZE, LEGEND_SIZE, MODE_STYLE, TITLE_SIZE, figure
+from .figures import LABEL_SIZE, LEGEND_SIZE, MODE_STYLE, TITLE_SIZE, figure, label_axes
 from .speedup import plot_speedup
 
 if TYPE_CHECKING:
@@ -164,7 +164,6 @@ def plot_pool_sizes(
         for line in ax.get_lines():
             if line.get_label().startswith("sequential"):
                 line.set_label("one worker (1×)")
-        ax.set_xlabel("pool size (max_workers)", fontsize=LABEL_SIZE)
-        ax.set_ylabel("speedup (× one worker)", fontsize=LABEL_SIZE)
+        label_axes(ax, "pool size (max_workers)", "speedup (× one worker)", "")
         ax.legend(fontsize=LEGEND_SIZE)
     return fig

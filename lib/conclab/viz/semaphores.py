@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..core.semaphores import DownloadRun
-from .figures import LABEL_SIZE, LEGEND_SIZE, MODE_STYLE, TITLE_SIZE, figure
+from .figures import LEGEND_SIZE, MODE_STYLE, TITLE_SIZE, figure, label_axes
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -56,9 +56,7 @@ def plot_permit_runs(runs: Sequence[DownloadRun], title: str = "") -> Figure:
         markersize=8,
         label="measured",
     )
-    left.set_xlabel("permits (semaphore size)", fontsize=LABEL_SIZE)
-    left.set_ylabel("downloads per second", fontsize=LABEL_SIZE)
-    left.set_title("Throughput", fontsize=TITLE_SIZE)
+    label_axes(left, "permits (semaphore size)", "downloads per second", "Throughput")
     left.set_ylim(bottom=0)
     left.legend(fontsize=LEGEND_SIZE)
 
@@ -78,9 +76,9 @@ def plot_permit_runs(runs: Sequence[DownloadRun], title: str = "") -> Figure:
         alpha=0.8,
         label="measured peak",
     )
-    right.set_xlabel("permits (semaphore size)", fontsize=LABEL_SIZE)
-    right.set_ylabel("most downloads at once", fontsize=LABEL_SIZE)
-    right.set_title("Concurrency", fontsize=TITLE_SIZE)
+    label_axes(
+        right, "permits (semaphore size)", "most downloads at once", "Concurrency"
+    )
     right.legend(fontsize=LEGEND_SIZE)
     for ax in (left, right):
         ax.set_xscale("log", base=2)

@@ -10,7 +10,7 @@ from ..core.runner import RunResult
 from ..core.ticks import GAP, TickRun, progress_intervals
 from ..core.timeline import Span
 from ..core.validate import check_choice, check_number
-from .figures import LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE
+from .figures import LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE, label_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -129,12 +129,9 @@ def plot_timeline(
     ax.set_yticks(range(len(workers)), workers)
     ax.set_ylim(len(workers) - 0.4, -0.6)
     ax.set_xlim(0, total * 1.02 if total > 0 else 1)
-    ax.set_xlabel(f"time since start ({unit})", fontsize=LABEL_SIZE)
-    ax.set_ylabel("worker", fontsize=LABEL_SIZE)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(
-        title or f"{len(spans)} tasks on {len(workers)} worker(s)", fontsize=TITLE_SIZE
-    )
+    title = title or f"{len(spans)} tasks on {len(workers)} worker(s)"
+    label_axes(ax, f"time since start ({unit})", "worker", title)
     return fig
 
 
