@@ -107,10 +107,6 @@ def _repeat(value: Any, count: int) -> list[Any]:
     return [value] * count
 
 
-def _primes_inputs(size: int, count: int) -> list[int]:
-    return _repeat(size, count)
-
-
 def _mib_inputs(size: int, count: int) -> list[int]:
     return _repeat(size * 2**20, count)
 
@@ -136,7 +132,7 @@ WORKLOADS: dict[str, Workload] = {
         Workload(
             name="primes",
             func=count_primes,
-            build=_primes_inputs,
+            build=_repeat,
             kind="cpu",
             description="count primes below n in pure Python (holds the GIL)",
             default_size=100_000,
