@@ -55,9 +55,6 @@ def gil_ticks(n: int, tick: int = 500) -> list[float]:
     return ticks
 
 
-_SINGULAR = {"threads": "thread", "processes": "process"}
-
-
 def _tick_worker(index: int, n: int, tick: int, barrier: Any, results: Any) -> None:
     """Wait at ``barrier`` so all workers start together, tick, report back."""
     try:
@@ -217,7 +214,7 @@ def run_ticks(
         tick=tick,
         ticks=tuple(tuple(got[i][2]) for i in order),
         pids=tuple(got[i][0] for i in order),
-        names=tuple(f"{_SINGULAR[mode]} {i + 1}" for i in order),
+        names=tuple(f"{kind} {i + 1}" for i in order),
     )
 
 
