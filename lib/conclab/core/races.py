@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,18 +161,12 @@ def count_race(
     account = Account(0)
     barrier = threading.Barrier(threads + 1, timeout=timeout)
     lock = threading.Lock()
-    if use_lock:
-        workers = [
-            threading.Thread(
-                target=_add_many_locked, args=(account, iterations, barrier, lock)
-            )
-            for _ in range(threads)
-        ]
-    else:
-        workers = [
-            threading.Thread(target=_add_many, args=(account, iterations, barrier))
-            for _ in range(threads)
-        ]
+    target: Callable[..., None] = _add_many_locked if use_lock else _add_many
+    extra = (lock,) if use_lock else ()
+    workers = [
+        threading.Thread(target=target, args=(account, iterations, barrier, *extra))
+        for _ in range(threads)
+    ]
     for t in workers:
         t.start()
     start = time.perf_counter()
