@@ -178,11 +178,6 @@ def plot_task_graph(collection: Any, title: str = "") -> Figure:
     return fig
 
 
-def _ms(seconds: float) -> str:
-    ms = seconds * 1000
-    return f"{ms:g} ms"
-
-
 def plot_task_sizes(rows: Sequence[Any], title: str = "") -> Figure:
     """Speedup (left) and overhead per task (right) against the task size, one
     line per engine, from :func:`conclab.task_size_sweep` (``13_dask.ipynb``).
@@ -233,7 +228,7 @@ def plot_task_sizes(rows: Sequence[Any], title: str = "") -> Figure:
     for ax in (left, right):
         ax.set_xscale("log")
         ax.set_xticks(sizes)
-        ax.set_xticklabels([_ms(s) for s in sizes])
+        ax.set_xticklabels([f"{s * 1000:g} ms" for s in sizes])
         ax.minorticks_off()
     right.set_yscale("log")
     top = max([ideal, *(r.speedup for r in checked if r.size > 0)])
