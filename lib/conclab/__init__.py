@@ -82,7 +82,7 @@ _EXPORTS: dict[str, str] = {
     "ui.nogil": "BuildsExperiment builds_panel",
     "ui.panel": "FigurePanel figure_panel",
     "ui.pools": "CHUNKSIZES ChunksizeExperiment ChunksizePanel chunksize_panel",
-    "ui.semaphores": "PermitExperiment PermitPanel permit_counts permit_panel",
+    "ui.semaphores": "PermitExperiment permit_counts permit_panel",
     "ui.speedup": "SpeedupExperiment SpeedupPanel speedup_panel",
     "ui.startmethods": "StartMethodExperiment StartupExperiment start_method_panel startup_panel",
     "exercises.asyncio_checks": "check_fetch_all check_nonblocking check_queue_count",
