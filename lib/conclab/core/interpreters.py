@@ -296,12 +296,8 @@ def _on_path() -> list[tuple[str, str]]:
     return out
 
 
-def _pyenv_root() -> Path:
-    return Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
-
-
 def _in_pyenv() -> list[tuple[str, str]]:
-    root = _pyenv_root()
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
     patterns = [
         str(root / "versions" / "*" / "bin" / "python3.*"),
         str(root / "pyenv-win" / "versions" / "*" / "python3*.exe"),
