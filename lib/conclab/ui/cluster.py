@@ -109,7 +109,6 @@ def task_size_panel(
         if not given or not all(isinstance(r, TaskSizeRow) for r in given):
             raise TypeError("rows must be a non-empty list of TaskSizeRow")
         experiment.rows = given
-    style = {"description_width": "initial"}
 
     def pool_vs_dask(
         workers: int = workers, tasks: int = tasks, largest_ms: int = largest_ms
@@ -134,8 +133,6 @@ def task_size_panel(
             min=1,
             max=4,
             description="workers",
-            continuous_update=False,
-            style=style,
         ),
         tasks=widgets.IntSlider(
             value=tasks,
@@ -143,14 +140,11 @@ def task_size_panel(
             max=64,
             step=4,
             description="tasks per size",
-            continuous_update=False,
-            style=style,
         ),
         largest_ms=widgets.Dropdown(
             options=[(f"{ms} ms", ms) for ms in LARGEST_TASKS_MS],
             value=largest_ms,
             description="largest task",
-            style=style,
         ),
     )
     panel_state["pressed"] = True  # from now on, every Run measures afresh

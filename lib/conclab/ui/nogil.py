@@ -124,7 +124,6 @@ def builds_panel(experiment: BuildsExperiment | None = None, **kwargs: Any) -> A
         value=experiment.defaults["builds"],
         rows=min(8, len(experiment.cases)),
         description="builds",
-        style={"description_width": "initial"},
         layout=widgets.Layout(width="30em"),
     )
     return figure_panel(

@@ -95,17 +95,6 @@ class StartupExperiment:
         return plot_timeline(result, title=title)
 
 
-def _dropdown(options: Sequence[str], value: str, description: str) -> Any:
-    import ipywidgets as widgets
-
-    return widgets.Dropdown(
-        options=list(options),
-        value=value,
-        description=description,
-        style={"description_width": "initial"},
-    )
-
-
 def startup_panel(experiment: StartupExperiment | None = None) -> Any:
     """The panel of ``01_processes_and_threads.ipynb``: a worker-count slider
     and a mode dropdown (threads, or processes with a start method), Run, the
@@ -127,7 +116,7 @@ def startup_panel(experiment: StartupExperiment | None = None) -> Any:
         experiment.figure,
         manual=True,
         workers=slider,
-        mode=_dropdown(experiment.modes, mode, "mode"),
+        mode=widgets.Dropdown(options=experiment.modes, value=mode, description="mode"),
     )
 
 
@@ -217,7 +206,6 @@ def start_method_panel(experiment: StartMethodExperiment | None = None) -> Any:
         value=experiment.methods,
         rows=len(experiment.methods),
         description="methods (ctrl-click)",
-        style={"description_width": "initial"},
     )
     grow = widgets.IntSlider(
         value=0, min=0, max=MAX_PARENT_MB, step=100, description="parent + MB"
