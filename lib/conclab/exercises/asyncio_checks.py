@@ -21,7 +21,7 @@ from ..core.corpus import document
 from ..core.letters import count_letters
 from ..core.timeline import now
 from ..core.workloads import fetch_text
-from .verdicts import Verdict, not_yet, verdict
+from .verdicts import Verdict, correct, not_yet
 
 __all__ = ["check_fetch_all", "check_nonblocking", "check_queue_count"]
 
@@ -132,11 +132,9 @@ async def check_fetch_all(fetch_all: Callable[..., Any] | None) -> Verdict:
                 f"limit={limit}, but at most {meter.peak} fetch(es) ran at once: "
                 "they should overlap, up to the limit."
             )
-    return verdict(
-        True,
+    return correct(
         "the pages come back in order, never more than `limit` in flight, "
-        "and exactly that many when there is enough work.",
-        "",
+        "and exactly that many when there is enough work."
     )
 
 
@@ -200,10 +198,8 @@ async def check_queue_count(count_with_workers: Callable[..., Any] | None) -> Ve
                 f"workers={workers}, but {meter.peak} fetch(es) ran at once: "
                 "start that many consumers."
             )
-    return verdict(
-        True,
-        "every page counted once by `workers` consumers, and none left running.",
-        "",
+    return correct(
+        "every page counted once by `workers` consumers, and none left running."
     )
 
 
@@ -261,8 +257,6 @@ async def check_nonblocking(
         return not_yet(
             "the three calls took as long as one after the other: they should overlap."
         )
-    return verdict(
-        True,
-        "right tables, the loop stayed free, and the three calls overlapped.",
-        "",
+    return correct(
+        "right tables, the loop stayed free, and the three calls overlapped."
     )

@@ -14,7 +14,7 @@ from typing import Any
 from ..core.corpus import DOCUMENT_NUMBERS
 from ..core.dasktasks import LETTERS, document_letters, merge_counts
 from ..core.validate import check_callable
-from .verdicts import Verdict, check_answers, not_yet, verdict
+from .verdicts import Verdict, check_answers, correct, not_yet
 
 __all__ = ["DASK_QUIZ_CHOICES", "check_corpus_count", "check_dask_quiz"]
 
@@ -146,11 +146,9 @@ def _check_with(
             f"the workers ran {ran} task(s). Map the counting over the "
             "documents with the client, then reduce."
         )
-    return verdict(
-        True,
+    return correct(
         f"the table of {len(numbers)} documents, counted in {ran} tasks on "
-        "the workers; the same as the sequential count.",
-        "",
+        "the workers; the same as the sequential count."
     )
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..core.deadlocks import BankAccount, TimeoutLock, stress_transfers
 from ..core.validate import check_callable
-from .verdicts import Verdict, not_yet, verdict
+from .verdicts import Verdict, correct, not_yet
 
 __all__ = ["check_transfer"]
 
@@ -246,10 +246,8 @@ def check_transfer(transfer: Transfer | None) -> Verdict:
         return not_yet(
             f"a stress run of {result.attempted} transfers from 6 threads: {what}."
         )
-    return verdict(
-        True,
+    return correct(
         "opposite transfers at the same moment do not deadlock, a transfer to "
         f"the same account works, and {result.completed:,} transfers from 6 "
-        "threads kept every balance right.",
-        "",
+        "threads kept every balance right."
     )

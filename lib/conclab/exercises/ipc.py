@@ -8,7 +8,7 @@ from typing import Any
 from ..core.letters import count_texts_sequential
 from ..core.shm import unlink_segments, watch_shared_memory
 from ..core.validate import check_callable
-from .verdicts import Verdict, check_answers, not_yet, verdict
+from .verdicts import Verdict, check_answers, correct, not_yet, verdict
 
 __all__: list[str] = [
     "check_letter_counts",
@@ -120,4 +120,4 @@ def check_shared_squares(
             "right squares, but the segment was never unlinked: call "
             "shm.unlink() in a finally block (the checker unlinked it for you)"
         )
-    return verdict(True, "right squares and no segment left behind.", "")
+    return correct("right squares and no segment left behind.")

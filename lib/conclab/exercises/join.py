@@ -12,7 +12,7 @@ from typing import Any
 from ..core.fs import SearchResult
 from ..core.validate import check_callable, check_int
 from .probes import thread_starts
-from .verdicts import Verdict, not_yet, verdict
+from .verdicts import Verdict, correct, not_yet, verdict
 
 __all__: list[str] = ["check_search", "check_top_level_search", "check_waits_for_all"]
 
@@ -94,11 +94,9 @@ def check_waits_for_all(
         problem = _waits_for_all_once(run_all, tasks, delay)
         if problem:
             return not_yet(problem)
-    return verdict(
-        True,
+    return correct(
         f"all {tasks} tasks ran at the same time, and run_all returned as soon "
-        "as the last one finished (twice, for tasks of two lengths).",
-        "",
+        "as the last one finished (twice, for tasks of two lengths)."
     )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..core.pools import threads_left
 from ..core.validate import check_callable
-from .verdicts import Verdict, check_answers, not_yet, verdict
+from .verdicts import Verdict, check_answers, correct, not_yet
 
 __all__ = [
     "POOL_QUIZ_OPTIONS",
@@ -167,12 +167,10 @@ def _judge_collect(
             "the tasks ran one at a time: have them all submitted before you "
             "wait for any."
         )
-    return verdict(
-        True,
+    return correct(
         f"{len(inputs)} inputs: {len(inputs) - len(failing)} results and "
         f"{len(failing)} exceptions, each with its input; up to {watch.most} "
-        "tasks ran at once.",
-        "",
+        "tasks ran at once."
     )
 
 
@@ -258,11 +256,9 @@ def check_run_until_error(
             "first was still running: stop the rest as soon as a task fails, "
             "not when its turn in the list comes."
         )
-    return verdict(
-        True,
+    return correct(
         f"results in input order; when task {bad} failed, only {started} of "
-        f"{len(inputs)} tasks had started and the rest were cancelled.",
-        "",
+        f"{len(inputs)} tasks had started and the rest were cancelled."
     )
 
 
