@@ -141,10 +141,6 @@ async def check_fetch_all(fetch_all: Callable[..., Any] | None) -> Verdict:
 # --------------------------------------------------------------- exercise 2
 
 
-def _doc_urls(count: int) -> list[str]:
-    return [f"doc:{1000 + i % 20}" for i in range(count)]
-
-
 async def check_queue_count(count_with_workers: Callable[..., Any] | None) -> Verdict:
     """Exercise 2: ``async def count_with_workers(urls, fetch, workers)``
     counts the letters of every page with ``workers`` consumer tasks fed by
@@ -157,7 +153,7 @@ async def check_queue_count(count_with_workers: Callable[..., Any] | None) -> Ve
         return not_yet(problem)
     assert count_with_workers is not None  # _not_async said so
     for workers in (3, 4):
-        urls = _doc_urls(24)
+        urls = [f"doc:{1000 + i % 20}" for i in range(24)]
         pages = {u: document(int(u.split(":")[1])) for u in urls}
         meter = _Meter(dict.fromkeys(urls, 0.005))
 

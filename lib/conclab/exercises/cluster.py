@@ -19,13 +19,9 @@ from .verdicts import Verdict, check_answers, correct, not_yet
 __all__ = ["DASK_QUIZ_CHOICES", "check_corpus_count", "check_dask_quiz"]
 
 
-def _expected(numbers: Sequence[int]) -> dict[str, int]:
-    return merge_counts(document_letters(n) for n in numbers)
-
-
 def _diagnose(got: Any, numbers: Sequence[int]) -> str | None:
     """Why ``got`` is not the corpus's letter table (None when it is)."""
-    want = _expected(numbers)
+    want = merge_counts(document_letters(n) for n in numbers)
     if isinstance(got, (list, tuple)):
         if got and all(isinstance(t, Mapping) for t in got):
             return (

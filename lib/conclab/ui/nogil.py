@@ -61,7 +61,7 @@ class BuildsExperiment:
         self.found = None if found is None else list(found)
         self.tasks = check_int("tasks", tasks, minimum=1, maximum=64)
         self.defaults: dict[str, Any] = {
-            "builds": tuple(c.name for c in BUILD_CASES),
+            "builds": BUILD_NAMES,
             "max_workers": check_int("max_workers", max_workers, minimum=2, maximum=8),
             "n": check_int("n", n, minimum=1_000, maximum=2_000_000),
         }

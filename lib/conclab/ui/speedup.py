@@ -365,10 +365,6 @@ class SpeedupPanel(Panel):
             # (JupyterLab's log console), never silently nowhere
             traceback.print_exc(file=sys.stderr)
 
-    def _redraw(self) -> None:
-        self.figure = self.experiment.figure()
-        self._show_png(figure_png(self.figure, dpi=self.dpi))
-
     def _done(self) -> str:
         results = self.last
         agree = (
@@ -403,7 +399,8 @@ class SpeedupPanel(Panel):
         try:
             results = self.experiment.run(self._progress)
             self.progress.value = self.progress.max
-            self._redraw()
+            self.figure = self.experiment.figure()
+            self._show_png(figure_png(self.figure, dpi=self.dpi))
             self.status.value = self._done()
             return results
         except KeyboardInterrupt:
