@@ -311,13 +311,8 @@ class SpeedupPanel(Panel):
 
     def _sync(self) -> None:
         """Copy the controls into the experiment."""
-        e, c = self.experiment, self.controls
-        e.workload, e.workers = c["workload"].value, c["workers"].value
-        e.tasks, e.size, e.latency = (
-            c["tasks"].value,
-            c["size"].value,
-            c["latency"].value,
-        )
+        for name, control in self.controls.items():
+            setattr(self.experiment, name, control.value)
 
     def _summary(self) -> str:
         self._sync()
