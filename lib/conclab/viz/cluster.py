@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.validate import check_records
 from .figures import LABEL_SIZE, LEGEND_SIZE, MODE_STYLE, TICK_SIZE, figure, label_axes
+from .speedup import mode_line
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -216,15 +217,7 @@ def plot_task_sizes(rows: Sequence[Any], title: str = "") -> Figure:
             (left, [r.speedup for r in mine]),
             (right, [max(r.overhead, 1e-6) * 1000 for r in mine]),
         ):
-            ax.plot(
-                xs,
-                ys,
-                marker=style["marker"],
-                color=style["color"],
-                linewidth=2.5,
-                markersize=8,
-                label=engine,
-            )
+            mode_line(ax, xs, ys, engine, style)
     for ax in (left, right):
         ax.set_xscale("log")
         ax.set_xticks(sizes)

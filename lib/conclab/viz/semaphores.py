@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..core.semaphores import DownloadRun
 from .figures import LEGEND_SIZE, MODE_STYLE, TITLE_SIZE, figure, label_axes
+from .speedup import mode_line
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -47,15 +48,7 @@ def plot_permit_runs(runs: Sequence[DownloadRun], title: str = "") -> Figure:
             linewidth=1.5,
             label="ideal: no overhead",
         )
-    left.plot(
-        permits,
-        [r.throughput for r in runs],
-        marker=style["marker"],
-        color=style["color"],
-        linewidth=2.5,
-        markersize=8,
-        label="measured",
-    )
+    mode_line(left, permits, [r.throughput for r in runs], "measured", style)
     label_axes(left, "permits (semaphore size)", "downloads per second", "Throughput")
     left.set_ylim(bottom=0)
     left.legend(fontsize=LEGEND_SIZE)

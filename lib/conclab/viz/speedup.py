@@ -40,7 +40,7 @@ class Timing(Protocol):
 
 
 def mode_line(
-    ax: Axes, xs: list[int], ys: list[float], mode: str, style: dict[str, str]
+    ax: Axes, xs: Sequence[float], ys: Sequence[float], mode: str, style: dict[str, str]
 ) -> None:
     """One measured line, in the mode's colour and marker."""
     ax.plot(
