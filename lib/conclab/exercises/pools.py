@@ -63,13 +63,6 @@ def _among(value: Any, values: set[int]) -> bool:
         return False
 
 
-def _not_yet(func: Any, name: str, signature: str) -> Verdict | None:
-    if func is None:
-        return not_yet(f"write {name}{signature} first.")
-    check_callable(name, func)
-    return None
-
-
 # ---------------------------------------------------------------- exercise 1
 
 
@@ -85,9 +78,9 @@ def check_collect(
     exception's text instead of the exception, tasks run one at a time,
     a task run twice, pool threads still running after ``collect`` returned.
     """
-    missing = _not_yet(collect, "collect", "(task, inputs)")
-    if missing is not None or collect is None:
-        return missing or Verdict(False)
+    if collect is None:
+        return not_yet("write collect(task, inputs) first.")
+    check_callable("collect", collect)
     rng = random.Random(seed)
     inputs = rng.sample(range(10, 100), 8)
     failing = set(rng.sample(inputs, 3))
@@ -190,9 +183,9 @@ def check_run_until_error(
     the failure only when its turn in the list comes, or that does not
     cancel, lets (nearly) all 20 start.
     """
-    missing = _not_yet(run_until_error, "run_until_error", "(task, inputs, workers)")
-    if missing is not None or run_until_error is None:
-        return missing or Verdict(False)
+    if run_until_error is None:
+        return not_yet("write run_until_error(task, inputs, workers) first.")
+    check_callable("run_until_error", run_until_error)
     rng = random.Random(seed)
     workers = 4
 
