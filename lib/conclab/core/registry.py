@@ -97,11 +97,6 @@ class Workload:
         with serve_corpus(latency=size / 1000) as server:
             yield self.make_inputs(size, count, base_url=server.base_url)
 
-    def seconds(self, size: int | None = None) -> float | None:
-        """For ``sleep`` and ``http fetch``: the wait per task in seconds."""
-        size = self.default_size if size is None else size
-        return size / 1000 if self.kind in ("sleep", "io") else None
-
 
 def _repeat(value: Any, count: int) -> list[Any]:
     return [value] * count
