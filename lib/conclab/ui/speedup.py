@@ -304,11 +304,6 @@ class SpeedupPanel(Panel):
         """Whether every mode returned the same results in the last run."""
         return self.experiment.results_agree
 
-    @property
-    def counts(self) -> tuple[int, ...]:
-        """The worker counts a run measures."""
-        return worker_counts(self.controls["workers"].value)
-
     def _sync(self) -> None:
         """Copy the controls into the experiment."""
         for name, control in self.controls.items():
