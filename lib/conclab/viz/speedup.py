@@ -187,7 +187,8 @@ def _draw_speedup(
     ax.legend(fontsize=LEGEND_SIZE)
 
 
-def _cores(cores: int | None) -> int:
+def resolve_cores(cores: int | None) -> int:
+    """``cores``, checked, or this machine's usable cores when None."""
     if cores is None:
         return usable_cores()
     return check_int("cores", cores, minimum=1)
@@ -208,7 +209,7 @@ def plot_speedup(
     ``02_the_gil.ipynb``.
     """
     checked = _check_results(results)
-    n_cores = _cores(cores)
+    n_cores = resolve_cores(cores)
     check_choice("ideal", ideal, IDEALS)
     if ax is None:
         fig, ax = figure()
@@ -227,7 +228,7 @@ def plot_sweep(
     """Wall time and speedup side by side (the speedup panel's picture,
     ``00_start_here.ipynb``); arguments as for :func:`plot_speedup`."""
     checked = _check_results(results)
-    n_cores = _cores(cores)
+    n_cores = resolve_cores(cores)
     check_choice("ideal", ideal, IDEALS)
     fig, (left, right) = figure(ncols=2)
     _draw_times(left, checked, "Wall time vs workers")
