@@ -466,12 +466,6 @@ class AsyncCorpusServer:
         n = len(self.numbers)
         return [self.url(self.numbers[i % n], **query) for i in range(count)]
 
-    def gate_url(self, run: str, release: bool = False) -> str:
-        """Where to ask how many requests of ``run`` are held (or, with
-        ``release=True``, to let them go)."""
-        query = {"run": run, **({"release": 1} if release else {})}
-        return f"{self.base_url}/gate?{urllib.parse.urlencode(query)}"
-
     # -- closing ----------------------------------------------------------------
 
     def close(self) -> None:
