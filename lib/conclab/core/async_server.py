@@ -333,7 +333,7 @@ def _serve(
 # --------------------------------------------------------------------------
 
 
-class AsyncCorpusServer:
+class AsyncCorpusServer(contextlib.AbstractContextManager["AsyncCorpusServer"]):
     """A running asyncio corpus server; made by :func:`serve_corpus_async`.
 
     ``base_url``, ``url(number, **query)``, ``urls(count)``, ``latency`` (set
@@ -490,9 +490,6 @@ class AsyncCorpusServer:
             self._final = final
             self._conn.close()
             stop_process(process)
-
-    def __enter__(self) -> AsyncCorpusServer:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
