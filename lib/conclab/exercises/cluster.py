@@ -53,6 +53,9 @@ def _diagnose(got: Any, numbers: Sequence[int]) -> str | None:
     return f"{wrong!r}: you have {got[wrong]}, the sequential count has {want[wrong]}"
 
 
+_RETURNED_NONE = "count_corpus returned None: fill in the map and the reduce steps."
+
+
 class _ClientUsed(BaseException):
     """Raised by :class:`_ProbeClient` (a BaseException, so that a student's
     ``except Exception`` does not swallow it)."""
@@ -91,9 +94,7 @@ def check_corpus_count(
         return not_yet(f"count_corpus raised {type(exc).__name__}: {exc}")
     else:
         if probe is None:
-            return not_yet(
-                "count_corpus returned None: fill in the map and the reduce steps."
-            )
+            return not_yet(_RETURNED_NONE)
         return not_yet(
             "count_corpus never used its client: the counting must run as tasks "
             "on the cluster (client.map, client.submit)."
@@ -125,9 +126,7 @@ def _check_with(
     except Exception as exc:
         return not_yet(f"count_corpus raised {type(exc).__name__}: {exc}")
     if got is None:
-        return not_yet(
-            "count_corpus returned None: fill in the map and the reduce steps."
-        )
+        return not_yet(_RETURNED_NONE)
     if hasattr(got, "result") and hasattr(got, "key"):
         return not_yet(
             "you returned a future: return its result (future.result(timeout=…))"
