@@ -71,9 +71,6 @@ class Panel:
         """The image's PNG bytes (ipywidgets 8 keeps a memoryview, 7 bytes)."""
         return bytes(self.image.value)
 
-    def _show_png(self, png: bytes) -> None:
-        self.image.value = png
-
     def _fail(self, exc: BaseException) -> None:
         self.error = exc
         self.status.value = f"❌ {type(exc).__name__}: {exc}"
@@ -235,7 +232,7 @@ class FigurePanel(Panel):
                     "render must return a matplotlib Figure (from lab.figure()), "
                     f"got {type(fig).__name__}"
                 )
-            self._show_png(figure_png(fig, dpi=self.dpi))
+            self.image.value = figure_png(fig, dpi=self.dpi)
         except Exception as exc:
             self._fail(exc)
             raise

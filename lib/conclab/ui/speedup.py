@@ -390,7 +390,7 @@ class SpeedupPanel(Panel):
             results = self.experiment.run(self._progress)
             self.progress.value = self.progress.max
             self.figure = self.experiment.figure()
-            self._show_png(figure_png(self.figure, dpi=self.dpi))
+            self.image.value = figure_png(self.figure, dpi=self.dpi)
             self.status.value = self._done()
             return results
         except KeyboardInterrupt:
