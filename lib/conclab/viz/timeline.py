@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..core.env import usable_cores
 from ..core.runner import RunResult
@@ -17,17 +17,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__: list[str] = ["plot_ticks", "plot_timeline"]
-
-
-def _new_axes(ax: Axes | None, width: float = 9, height: float = 3.6):
-    if ax is not None:
-        return ax.figure, ax
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), layout="constrained")
-    ax = fig.add_subplot()
-    ax.tick_params(labelsize=TICK_SIZE)
-    return fig, ax
 
 
 def _worker_order(names: Iterable[str]) -> list[str]:
@@ -81,7 +70,14 @@ def plot_timeline(
             raise TypeError(f"spans must hold Span objects, got {type(span).__name__}")
     check_choice("unit", unit, ("ms", "s"))
     scale = 1000.0 if unit == "ms" else 1.0
-    fig, ax = _new_axes(ax)
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(9, 3.6), layout="constrained")
+        ax = fig.add_subplot()
+        ax.tick_params(labelsize=TICK_SIZE)
+    else:
+        fig = cast("Figure", ax.figure)
     if not spans:
         ax.text(0.5, 0.5, "no spans", ha="center", va="center")
         ax.set_axis_off()
