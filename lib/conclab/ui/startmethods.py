@@ -38,11 +38,6 @@ MAX_WORKERS = 8
 MAX_PARENT_MB = 400
 
 
-def startup_modes() -> list[str]:
-    """ "threads", then each start method this platform has (panel of 01)."""
-    return ["threads", *check_methods(None)]
-
-
 def _mode_of(result: RunResult) -> str:
     return "threads" if result.mode == "threads" else str(result.start_method)
 
@@ -64,7 +59,7 @@ class StartupExperiment:
             raise ValueError("first must be a run with threads or processes")
         self.seconds = check_number("seconds", seconds, minimum=0, maximum=5)
         self.first = first
-        self.modes = startup_modes()
+        self.modes = ["threads", *check_methods(None)]  # and every start method
         self.last: RunResult | None = first
 
     def measure(self, workers: int, mode: str) -> RunResult:
