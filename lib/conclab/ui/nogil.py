@@ -34,12 +34,6 @@ SIZES = (30_000, 60_000, 120_000, 240_000)
 BUILD_NAMES: tuple[str, ...] = tuple(c.name for c in BUILD_CASES)
 
 
-def _workers_up_to(max_workers: int) -> list[int]:
-    from .speedup import worker_counts
-
-    return [w for w in worker_counts(max_workers) if w > 1]
-
-
 class BuildsExperiment:
     """What the builds panel measures: cases by name (:func:`conclab.build_cases`),
     ``tasks`` × ``count_primes(n)`` on 1 … ``max_workers`` workers.
@@ -77,6 +71,8 @@ class BuildsExperiment:
         self, builds: Sequence[str], max_workers: int = 4, n: int = 60_000
     ) -> list[BuildTiming]:
         """Measure the named cases now (keeps the result in ``.last``)."""
+        from .speedup import worker_counts
+
         unknown = [b for b in builds if b not in self.cases]
         if unknown or not builds:
             raise ValueError(
@@ -85,7 +81,7 @@ class BuildsExperiment:
         self.last = measure_builds(
             n=n,
             tasks=self.tasks,
-            workers=_workers_up_to(max_workers),
+            workers=[w for w in worker_counts(max_workers) if w > 1],
             cases=[self.cases[b] for b in builds],
             found=self.found,
             repeat=1,  # one run per case: a panel should answer in seconds
