@@ -207,7 +207,7 @@ class FigurePanel(Panel):
                 control.observe(self._on_change_manual, names="value")
         else:
             for control in self.controls.values():
-                control.observe(self._on_change, names="value")
+                control.observe(lambda _: self._safe_update(), names="value")
 
     @property
     def values(self) -> dict[str, Any]:
@@ -249,9 +249,6 @@ class FigurePanel(Panel):
             self.update()
         except Exception:
             traceback.print_exc(file=sys.stderr)
-
-    def _on_change(self, change: dict[str, Any]) -> None:
-        self._safe_update()
 
     def _on_change_manual(self, change: dict[str, Any]) -> None:
         self.status.value = "Settings changed: press Run."

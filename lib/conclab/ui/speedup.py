@@ -292,7 +292,7 @@ class SpeedupPanel(Panel):
         self.run_button.on_click(self._on_click)
         c["workload"].observe(self._on_workload, names="value")
         for name in ("workers", "tasks", "size", "latency"):
-            c[name].observe(self._on_setting, names="value")
+            c[name].observe(lambda _: self._describe(), names="value")
 
     @property
     def last(self) -> list[RunResult]:
@@ -342,9 +342,6 @@ class SpeedupPanel(Panel):
 
     def _on_workload(self, change: dict[str, Any]) -> None:
         self._configure_size(WORKLOADS[change["new"]].default_size)
-        self._describe()
-
-    def _on_setting(self, change: dict[str, Any]) -> None:
         self._describe()
 
     def _on_click(self, button: Any) -> None:
