@@ -341,11 +341,19 @@ def test_panel_measures_once_with_its_defaults_then_on_run():
     panel.close()
 
 
-def test_panel_starting_values():
+def test_panel_starting_values_and_per_task_lookup():
     measure = FakeMeasure()
     panel = lab.chunksize_panel(measure, workers=1, tasks=500, work=100)
     assert measure.calls == [{"tasks": 500, "work": 100, "workers": 1}]
-    assert panel.experiment.settings == {"workers": 1, "tasks": 500, "work": 100}
+    cost = panel.experiment.per_task
+    scale = 1 + 0.1 + 1
+    assert cost("ProcessPoolExecutor", 1) == pytest.approx(200e-6 * scale)
+    assert cost("multiprocessing.Pool") == pytest.approx(1e-6 * scale)  # default
+    assert cost("plain loop") == pytest.approx(0.5e-6 * scale)
+    with pytest.raises(ValueError, match="not measured at chunksize 3"):
+        cost("ProcessPoolExecutor", 3)
+    with pytest.raises(ValueError, match="pool must be one of"):
+        cost("dask")
     panel.close()
 
 
@@ -357,6 +365,8 @@ def test_experiment_validates():
     with pytest.raises(ValueError, match="at least one"):
         ui.ChunksizeExperiment(FakeMeasure(), chunksizes=())
     experiment = ui.ChunksizeExperiment(FakeMeasure())
+    with pytest.raises(ValueError, match="nothing measured yet"):
+        experiment.per_task("plain loop")
     with pytest.raises(ValueError, match="workers"):
         experiment.run(workers=0)
     with pytest.raises(ValueError, match="tasks must be one of"):

@@ -77,6 +77,21 @@ class ChunksizeExperiment:
         self.last, self.settings = rows, settings
         return rows
 
+    def per_task(self, pool: str, chunksize: int | None = None) -> float:
+        """Seconds per task the last run measured for ``pool`` at ``chunksize``
+        (``None``: the pool's only measurement, or its default)."""
+        if not self.last:
+            raise ValueError("nothing measured yet: call run() first")
+        check_choice("pool", pool, sorted({r["pool"] for r in self.last}))
+        rows = [r for r in self.last if r["pool"] == pool]
+        if chunksize is None:
+            chosen = [r for r in rows if r.get("default")] or rows[:1]
+        else:
+            chosen = [r for r in rows if r["chunksize"] == chunksize]
+            if not chosen:
+                raise ValueError(f"{pool} was not measured at chunksize {chunksize}")
+        return float(chosen[0]["per_task"])
+
     def render(self, workers: int = 2, tasks: int = 1000, work: int = 0) -> Figure:
         """Measure, then draw: what the panel calls."""
         from ..core.env import start_method
