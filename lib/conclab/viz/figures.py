@@ -65,13 +65,9 @@ def figure(
     FigureCanvasAgg(fig)
     axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
     for ax in axes:
-        _style(ax)
+        ax.tick_params(labelsize=TICK_SIZE)
+        ax.grid(True, alpha=0.35)
     return fig, (axes[0] if ncols == 1 else tuple(axes))
-
-
-def _style(ax: Axes) -> None:
-    ax.tick_params(labelsize=TICK_SIZE)
-    ax.grid(True, alpha=0.35)
 
 
 def label_axes(ax: Axes, xlabel: str, ylabel: str, title: str) -> None:
