@@ -61,14 +61,9 @@ class TaskSizeExperiment:
         check_int("tasks", self.tasks, minimum=1, maximum=256)
         check_choice("largest_ms", self.largest_ms, LARGEST_TASKS_MS)
 
-    @property
-    def sizes(self) -> tuple[float, ...]:
-        return task_sizes(self.largest_ms)
-
     def run(self) -> list[TaskSizeRow]:
-        self.rows = task_size_sweep(
-            self.workers, self.sizes, self.tasks, method=self.method
-        )
+        sizes = task_sizes(self.largest_ms)
+        self.rows = task_size_sweep(self.workers, sizes, self.tasks, method=self.method)
         return self.rows
 
     def figure(self) -> Any:
