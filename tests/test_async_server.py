@@ -82,16 +82,18 @@ def test_hold_keeps_every_answer_until_released_and_counts_the_peak(server):
     run = "test-hold"
     results: list[str] = []
 
+    gate = f"{server.base_url}/gate?run={run}"  # the protocol of the module docstring
+
     async def main() -> tuple[str, str]:
         urls = [server.url(1000 + i % 20, hold=run) for i in range(30)]
         tasks = [asyncio.create_task(lab.fetch_async(u)) for u in urls]
         while True:
-            report = await lab.fetch_async(server.gate_url(run))
+            report = await lab.fetch_async(gate)
             if report.startswith("arrived 30,"):
                 break
             await asyncio.sleep(0.005)
         assert not any(t.done() for t in tasks)  # all held
-        released = await lab.fetch_async(server.gate_url(run, release=True))
+        released = await lab.fetch_async(gate + "&release=1")
         results.extend(await asyncio.gather(*tasks))
         return report, released
 

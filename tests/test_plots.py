@@ -75,7 +75,7 @@ def test_figure_is_object_oriented_and_leaves_no_pyplot_state():
 
 
 def test_figure_png_is_png_and_validates():
-    fig = lab.plot_times(sweep_like())
+    fig = lab.plot_sweep(sweep_like())
     png = lab.figure_png(fig, dpi=50)
     assert png.startswith(PNG_MAGIC)
     assert len(lab.figure_png(fig, dpi=100)) > len(png)
@@ -87,7 +87,7 @@ def test_figure_png_is_png_and_validates():
 
 def test_show_outside_ipython_prints_a_line(capsys, monkeypatch):
     monkeypatch.setattr(figures, "_ipython_shell", lambda: None)
-    lab.show(lab.plot_times(sweep_like()))
+    lab.show(lab.plot_sweep(sweep_like()))
     out = capsys.readouterr().out
     assert "Wall time vs workers" in out
     assert "figure_png" in out
@@ -100,18 +100,17 @@ def test_show_inside_ipython_displays_a_png(monkeypatch):
     import IPython.display
 
     monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
-    lab.show(lab.plot_times(sweep_like()))
+    lab.show(lab.plot_sweep(sweep_like()))
     (image,) = shown
     assert isinstance(image, IPython.display.Image)
     assert image.data.startswith(PNG_MAGIC)
 
 
-# --- plot_times ------------------------------------------------------------------
+# --- plot_sweep's wall-time axes --------------------------------------------------
 
 
-def test_plot_times_content():
-    fig = lab.plot_times(sweep_like())
-    (ax,) = fig.get_axes()
+def test_wall_time_axes_content():
+    ax = lab.plot_sweep(sweep_like()).get_axes()[0]
     assert ax.get_xlabel() == "workers"
     assert "(s)" in ax.get_ylabel()
     assert ax.get_title()
@@ -127,16 +126,10 @@ def test_plot_times_content():
     assert_readable(ax)
 
 
-def test_plot_times_uses_the_median_of_repeats():
+def test_wall_time_axes_use_the_median_of_repeats():
     results = [*sweep_like(), result("threads", 2, 4.0), result("threads", 2, 3.0)]
-    ax = lab.plot_times(results).get_axes()[0]
+    ax = lab.plot_sweep(results).get_axes()[0]
     assert lines_by_label(ax)["threads"][1] == [2.0, 3.0, 2.0]
-
-
-def test_plot_times_draws_into_a_given_axes():
-    fig, ax = lab.figure()
-    assert lab.plot_times(sweep_like(), ax=ax) is fig
-    assert "threads" in lines_by_label(ax)
 
 
 # --- plot_speedup ----------------------------------------------------------------
@@ -212,7 +205,7 @@ def test_plot_speedup_needs_a_sequential_baseline():
     ],
 )
 def test_results_are_validated(results, error, words):
-    for plot in (lab.plot_times, lab.plot_speedup, lab.plot_sweep):
+    for plot in (lab.plot_speedup, lab.plot_sweep):
         with pytest.raises(error, match=words):
             plot(results)
 

@@ -11,6 +11,7 @@ import os
 import queue
 import sys
 import threading
+from collections import Counter
 
 import pytest
 
@@ -474,7 +475,7 @@ def test_recording_condition_logs_wait_wake_notify():
     with cond:
         cond.notify_all()
         assert cond.wait(0.001) is False
-    counts = rec.counts()
+    counts = Counter(e.kind for e in rec.history())
     assert counts["notify"] == 1
     assert counts["notify_all"] == 1
     assert counts["wait"] == 2
@@ -529,7 +530,8 @@ def test_plot_sync_timeline_marks_every_wakeup():
     [marks] = [
         c for c in fig.axes[0].collections if c.get_label() == "woken: wait returns"
     ]
-    assert len(marks.get_offsets()) == run.recorder.counts()["wake"] > 0
+    wakes = sum(e.kind == "wake" for e in run.recorder.history())
+    assert len(marks.get_offsets()) == wakes > 0
 
 
 def test_plot_search_sweep_keeps_equal_lines_visible():
@@ -613,7 +615,7 @@ def test_bounded_buffer_stress_many_producers():
 def test_producer_consumer_recorder_and_plot():
     r = lab.producer_consumer(items=10, capacity=2, record=True)
     assert r.ok
-    counts = r.recorder.counts()
+    counts = Counter(e.kind for e in r.recorder.history())
     assert counts["put"] == counts["get"] == 11  # 10 items + 1 stop marker
     fig = lab.plot_sync_timeline(r.recorder, capacity=2)
     assert len(fig.axes) == 2

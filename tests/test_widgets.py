@@ -165,7 +165,7 @@ def test_moving_sliders_does_not_measure(count_runs):
     panel.controls["tasks"].value = 3
     panel.controls["size"].value = 2000
     assert count_runs == []
-    assert panel.counts == (2,)
+    assert panel.experiment.counts == (2,)  # the controls are copied into it
     assert "3 runs of 3 tasks" in panel.status.value
     assert panel.png == before
 

@@ -33,6 +33,7 @@ from typing import Any
 from .async_server import MAX_CONNECTIONS, AsyncCorpusServer, raise_open_files
 from .children import live_children
 from .corpus import document
+from .kernel import KERNEL_MODULES, kernel_thread
 from .letters import count_letters
 from .timeline import now
 from .validate import check_choice, check_int, check_number
@@ -505,8 +506,6 @@ def watch_loop(interval: float = 0.005) -> LoopLag:
 # Nothing left running
 # --------------------------------------------------------------------------
 
-_KERNEL_MODULES = ("ipykernel", "IPython", "tornado", "zmq", "jupyter_client")
-
 
 def _task_label(task: asyncio.Task[Any]) -> str:
     coro = task.get_coro()
@@ -517,21 +516,7 @@ def _task_label(task: asyncio.Task[Any]) -> str:
 def _kernel_task(task: asyncio.Task[Any]) -> bool:
     frame = getattr(task.get_coro(), "cr_frame", None)
     module = frame.f_globals.get("__name__", "") if frame is not None else ""
-    return module.split(".")[0] in _KERNEL_MODULES
-
-
-def _kernel_thread(thread: threading.Thread) -> bool:
-    """A thread of the Jupyter kernel itself (e.g. pyzmq's garbage collector,
-    started the first time a big message such as a plot is sent)."""
-    target = getattr(thread, "_target", None)
-    modules = [type(thread).__module__, getattr(target, "__module__", "") or ""]
-    return any(m.split(".")[0] in _KERNEL_MODULES for m in modules)
-
-
-def _children() -> set[tuple[int, str]]:
-    """(pid, name) of this process's live children and grandchildren, less
-    multiprocessing's own helpers (see :func:`conclab.leftover_children`)."""
-    return set(live_children())
+    return module.split(".")[0] in KERNEL_MODULES
 
 
 def running_now() -> dict[str, set[Any]]:
@@ -553,7 +538,7 @@ def running_now() -> dict[str, set[Any]]:
         "tasks": tasks,
         "threads": set(threading.enumerate()),
         "sockets": sockets,
-        "processes": _children(),
+        "processes": set(live_children()),  # less multiprocessing's helpers
     }
 
 
@@ -576,7 +561,7 @@ def left_running(before: dict[str, set[Any]]) -> dict[str, list[str]]:
     threads = [
         t.name
         for t in now_running["threads"] - before["threads"]
-        if not _kernel_thread(t)
+        if not kernel_thread(t)
     ]
     sockets = [
         f"{laddr.ip}:{laddr.port} -> "

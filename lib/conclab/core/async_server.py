@@ -333,7 +333,7 @@ def _serve(
 # --------------------------------------------------------------------------
 
 
-class AsyncCorpusServer:
+class AsyncCorpusServer(contextlib.AbstractContextManager["AsyncCorpusServer"]):
     """A running asyncio corpus server; made by :func:`serve_corpus_async`.
 
     ``base_url``, ``url(number, **query)``, ``urls(count)``, ``latency`` (set
@@ -466,12 +466,6 @@ class AsyncCorpusServer:
         n = len(self.numbers)
         return [self.url(self.numbers[i % n], **query) for i in range(count)]
 
-    def gate_url(self, run: str, release: bool = False) -> str:
-        """Where to ask how many requests of ``run`` are held (or, with
-        ``release=True``, to let them go)."""
-        query = {"run": run, **({"release": 1} if release else {})}
-        return f"{self.base_url}/gate?{urllib.parse.urlencode(query)}"
-
     # -- closing ----------------------------------------------------------------
 
     def close(self) -> None:
@@ -496,9 +490,6 @@ class AsyncCorpusServer:
             self._final = final
             self._conn.close()
             stop_process(process)
-
-    def __enter__(self) -> AsyncCorpusServer:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()

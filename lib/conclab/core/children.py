@@ -195,10 +195,12 @@ class ChildErrors:
     def lines(self) -> list[str]:
         """The exception lines (``SomeError: message``), without tracebacks."""
         found = re.findall(r"^(\w+(?:Error|Exception): .*)$", self.text, re.M)
-        return [_strip_paths(line) for line in found]
+        return [strip_paths(line) for line in found]
 
 
-def _strip_paths(text: str) -> str:
+def strip_paths(text: str) -> str:
+    """``text`` without the folders of any file path in it (notebooks store
+    their outputs)."""
     return re.sub(r"(/|[A-Za-z]:\\)[^\s'\"]*[/\\]", "", text)
 
 

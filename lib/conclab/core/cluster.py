@@ -43,7 +43,6 @@ __all__ = [
     "TaskSizeRow",
     "capture_logs",
     "dashboard_available",
-    "dask_available",
     "dask_settings",
     "dask_versions",
     "leftovers",
@@ -106,11 +105,6 @@ def _findable(name: str) -> bool:
         return find_spec(name) is not None
     except (ImportError, ValueError):  # a module blocked with sys.modules[name] = None
         return False
-
-
-def dask_available() -> bool:
-    """True when ``dask`` and ``dask.distributed`` can be imported."""
-    return _findable("dask") and _findable("distributed")
 
 
 def dashboard_available() -> bool:
@@ -484,9 +478,6 @@ class TaskSizeRow:
 #: The task sizes (seconds of CPU per task) the panel sweeps by default.
 DEFAULT_SIZES = (0.0001, 0.001, 0.01, 0.1)
 
-#: The two engines :func:`task_size_sweep` compares.
-ENGINES = ("process pool", "dask")
-
 
 def _check_sizes(sizes: Iterable[float]) -> tuple[float, ...]:
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Iterable):
@@ -502,7 +493,6 @@ def task_size_sweep(
     sizes: Iterable[float] = DEFAULT_SIZES,
     tasks: int = 8,
     method: str | None = None,
-    progress: Callable[[str], None] | None = None,
 ) -> list[TaskSizeRow]:
     """Run ``tasks`` × :func:`conclab.burn` ``(size)`` for each size, on a
     ``ProcessPoolExecutor`` and on a Dask ``LocalCluster`` of ``workers``
@@ -511,8 +501,7 @@ def task_size_sweep(
     Both are started and warmed up first (their start-up is not timed), then
     for each size the pool and Dask run the same tasks back to back. The
     pool and the cluster are closed by ``with`` blocks before this returns,
-    also on an error or an interrupt. ``progress(text)`` is called before
-    each measurement.
+    also on an error or an interrupt.
     """
     from concurrent.futures import ProcessPoolExecutor
 
@@ -525,9 +514,7 @@ def task_size_sweep(
     check_int("tasks", tasks, minimum=1, maximum=256)
     chosen = _check_sizes(sizes)
     cores = usable_cores()
-    say = progress or (lambda text: None)
     rows: list[TaskSizeRow] = []
-    say("starting a process pool and a Dask cluster…")
     with (
         ProcessPoolExecutor(max_workers=workers, mp_context=mp_context(method)) as pool,
         local_cluster(workers, method=method) as cluster,
@@ -536,10 +523,8 @@ def task_size_sweep(
         time_pool(pool, burn, [0.02] * workers)  # every pool worker started
         time_dask(client, noop, range(workers))
         for size in chosen:
-            say(f"{tasks} tasks of {size * 1000:g} ms: process pool…")
             wall = time_pool(pool, burn, [size] * tasks)
             rows.append(TaskSizeRow("process pool", workers, size, tasks, wall, cores))
-            say(f"{tasks} tasks of {size * 1000:g} ms: Dask…")
             wall = time_dask(client, burn, [size] * tasks)
             rows.append(TaskSizeRow("dask", workers, size, tasks, wall, cores))
     return rows

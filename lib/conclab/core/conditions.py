@@ -12,7 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,11 +88,6 @@ class SyncRecorder:
         """A copy of the events so far, in the order they were recorded."""
         with self._lock:
             return list(self.events)
-
-    def counts(self) -> dict[str, int]:
-        """How many events of each kind, e.g. ``{"wait": 3, "notify": 5}``."""
-        with self._lock:
-            return dict(Counter(e.kind for e in self.events))
 
     def threads(self) -> list[str]:
         """Thread names in order of first appearance."""

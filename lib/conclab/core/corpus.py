@@ -19,6 +19,7 @@ import functools
 import hashlib
 import itertools
 import struct
+import textwrap
 from collections.abc import Iterable, Iterator
 
 from .validate import check_int
@@ -118,20 +119,6 @@ def _sentence(stream: _Stream) -> str:
     return " ".join(words) + ("?" if stream.below(20) == 0 else ".")
 
 
-def _wrap(text: str, width: int = 72) -> list[str]:
-    lines: list[str] = []
-    line = ""
-    for word in text.split(" "):
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    if line:
-        lines.append(line)
-    return lines
-
-
 @functools.lru_cache(maxsize=256)
 def document(number: int) -> str:
     """The English-like text of document ``number`` (5–20 KB, ASCII).
@@ -150,7 +137,7 @@ def document(number: int) -> str:
     size = sum(len(line) + 1 for line in lines)
     while size < target:
         paragraph = " ".join(_sentence(stream) for _ in range(2 + stream.below(5)))
-        block = [*_wrap(paragraph), ""]
+        block = [*textwrap.wrap(paragraph, 72), ""]
         lines.extend(block)
         size += sum(len(line) + 1 for line in block)
     return "\n".join(lines)

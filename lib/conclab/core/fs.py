@@ -101,8 +101,7 @@ def make_tree(
     directories. ``06_join.ipynb``; :func:`temp_tree` is the safe way to use
     it.
     """
-    check_int("depth", depth, minimum=0, maximum=8)
-    check_int("fanout", fanout, minimum=0, maximum=50)
+    directories = tree_size(depth, fanout)  # checks depth and fanout
     check_int("files_per_dir", files_per_dir, minimum=0, maximum=100)
     check_int("plant_every", plant_every, minimum=1)
     check_int("seed", seed, minimum=0)
@@ -110,9 +109,9 @@ def make_tree(
         raise ValueError(f"target must be a plain file name, got {target!r}")
     if target.startswith(("dir_", "file_")):
         raise ValueError(f"target must not start with 'dir_' or 'file_': {target!r}")
-    if tree_size(depth, fanout) > 20_000:
+    if directories > 20_000:
         raise ValueError(
-            f"depth={depth}, fanout={fanout} makes {tree_size(depth, fanout):,} "
+            f"depth={depth}, fanout={fanout} makes {directories:,} "
             "directories; keep it at most 20,000"
         )
     base = Path(root)

@@ -177,14 +177,14 @@ def _child_env(stub: str, extra: Mapping[str, str]) -> dict[str, str]:
 
 def _last_error(stderr: str) -> str:
     """The line of a child's stderr that says what went wrong, without paths."""
-    from .children import ScriptResult
+    from .children import ScriptResult, strip_paths
 
     fatal = [ln for ln in stderr.splitlines() if "Fatal Python error" in ln]
     line = fatal[-1] if fatal else ScriptResult(1, "", stderr).error()
     if not line:
         lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
         line = lines[-1] if lines else "no error message"
-    return re.sub(r"(/|[A-Za-z]:\\)[^\s'\"]*[/\\]", "", line).strip()
+    return strip_paths(line).strip()
 
 
 def run_in(
@@ -296,12 +296,8 @@ def _on_path() -> list[tuple[str, str]]:
     return out
 
 
-def _pyenv_root() -> Path:
-    return Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
-
-
 def _in_pyenv() -> list[tuple[str, str]]:
-    root = _pyenv_root()
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
     patterns = [
         str(root / "versions" / "*" / "bin" / "python3.*"),
         str(root / "pyenv-win" / "versions" / "*" / "python3*.exe"),
@@ -355,9 +351,16 @@ def _probe(command: tuple[str, ...], where: str, timeout: float) -> Interpreter 
         answer = run_in(command, "probe", timeout=timeout)
     except (ChildFailed, TimeoutError, OSError, ValueError):
         return None
-    facts = answer.facts
-    if facts.get("implementation") != "CPython":
+    if answer.facts.get("implementation") != "CPython":
         return None
+    return _described(command, answer.facts, where)
+
+
+def _described(
+    command: tuple[str, ...], facts: dict[str, Any], where: str
+) -> Interpreter:
+    """The :class:`Interpreter` that ``facts`` (``nogil_child.build_facts``)
+    describe."""
     return Interpreter(
         command=command,
         version=facts["version"],
@@ -365,21 +368,6 @@ def _probe(command: tuple[str, ...], where: str, timeout: float) -> Interpreter 
         gil_enabled=bool(facts["gil_enabled"]),
         subinterpreters=bool(facts["subinterpreters"]),
         found_in=where,
-        implementation=facts["implementation"],
-    )
-
-
-def _this_kernel(command: tuple[str, ...]) -> Interpreter:
-    from .nogil_child import build_facts
-
-    facts = build_facts()
-    return Interpreter(
-        command=command,
-        version=facts["version"],
-        free_threaded=bool(facts["free_threaded"]),
-        gil_enabled=bool(facts["gil_enabled"]),
-        subinterpreters=bool(facts["subinterpreters"]),
-        found_in="this kernel",
         implementation=facts["implementation"],
     )
 
@@ -403,9 +391,13 @@ def find_interpreters(
     timeout = check_number("timeout", timeout, minimum=1, maximum=600)
     if _FOUND is not None and not refresh:
         return list(_FOUND)
+    from .nogil_child import build_facts
+
     kernel, *others = _candidates()  # this kernel describes itself, no child
     with ThreadPoolExecutor(max_workers=8) as pool:
-        probed: list[Interpreter | None] = [_this_kernel(kernel[0])]
+        probed: list[Interpreter | None] = [
+            _described(kernel[0], build_facts(), "this kernel")
+        ]
         probed += list(pool.map(lambda c: _probe(c[0], c[1], timeout), others))
     found: list[Interpreter] = []
     keys: set[tuple[str, bool]] = set()

@@ -20,12 +20,26 @@ the kernel leaked), and a zombie is already dead.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
 __all__ = ["let_kernel_exit_promptly"]
 
 _MARK = "_conclab_prompt_exit"
+
+#: Modules whose threads and tasks belong to the notebook's kernel, not to the
+#: lesson: pyzmq starts a garbage-collector thread the first time it sends a
+#: large message (a plot), whenever that happens.
+KERNEL_MODULES = ("zmq", "ipykernel", "IPython", "jupyter_client", "tornado")
+
+
+def kernel_thread(thread: threading.Thread) -> bool:
+    """A thread of the Jupyter kernel itself (e.g. pyzmq's garbage collector,
+    started the first time a big message such as a plot is sent)."""
+    target = getattr(thread, "_target", None)
+    modules = (type(thread).__module__, getattr(target, "__module__", None) or "")
+    return any(m.split(".")[0] in KERNEL_MODULES for m in modules)
 
 
 def _running_kernel() -> Any:

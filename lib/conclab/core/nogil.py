@@ -180,11 +180,11 @@ def _reference_timing(case: BuildCase) -> BuildTiming | None:
     )
 
 
-def _interpreter_for(case: BuildCase, pool: list[Interpreter]) -> Interpreter | None:
-    if case.interpreter is not None:
-        return case.interpreter
-    near = pick_interpreter("free-threaded", pool) if case.kind == "gil" else None
-    return pick_interpreter(case.kind, pool, near=near)
+def _pick(kind: str, pool: list[Interpreter]) -> Interpreter | None:
+    """The interpreter of ``kind``; a GIL build of the free-threaded one's
+    version when there is one, so the two builds compare like with like."""
+    near = pick_interpreter("free-threaded", pool) if kind == "gil" else None
+    return pick_interpreter(kind, pool, near=near)
 
 
 def measure_builds(
@@ -210,7 +210,7 @@ def measure_builds(
     pool = _pool(found)
     out = []
     for case in cases:
-        interp = _interpreter_for(case, pool)
+        interp = case.interpreter or _pick(case.kind, pool)
         args = {"n": n, "tasks": tasks, "workers": workers, "kind": case.mode}
         try:
             if interp is None:
@@ -297,8 +297,7 @@ def gil_switches(found: Iterable[Interpreter] | None = None) -> Measured:
     plainly, with ``PYTHON_GIL=1``, with ``-X gil=1``. And a GIL build with
     ``PYTHON_GIL=0``: the interpreter refuses to start."""
     pool = _pool(found)
-    free = pick_interpreter("free-threaded", pool)
-    standard = pick_interpreter("gil", pool, near=free)
+    free, standard = _pick("free-threaded", pool), _pick("gil", pool)
     if free is None or standard is None:
         return _reference("switches")
     result: dict[str, Any] = {}
@@ -331,9 +330,7 @@ def _on(
 ) -> Measured:
     """Run ``task`` on the interpreter of ``kind``, or return the reference
     figures stored under ``key`` (default: the task's name)."""
-    pool = _pool(found)
-    near = pick_interpreter("free-threaded", pool) if kind == "gil" else None
-    interp = pick_interpreter(kind, pool, near=near)
+    interp = _pick(kind, _pool(found))
     if interp is None:
         return _reference(key or task)
     try:

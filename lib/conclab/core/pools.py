@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from .kernel import kernel_thread
 from .validate import check_int, check_number
 
 __all__ = [
@@ -163,18 +164,6 @@ def put_result(x: int) -> int:
     return x
 
 
-#: Modules whose threads belong to the notebook's kernel, not to the lesson:
-#: pyzmq starts a garbage-collector thread the first time it sends a large
-#: message (a plot), whenever that happens.
-_KERNEL_MODULES = ("zmq", "ipykernel", "IPython", "jupyter_client", "tornado")
-
-
-def _kernel_thread(thread: threading.Thread) -> bool:
-    target = getattr(thread, "_target", None)
-    modules = (type(thread).__module__, getattr(target, "__module__", None) or "")
-    return any(m.split(".")[0] in _KERNEL_MODULES for m in modules)
-
-
 def threads_left(before: Iterable[threading.Thread], timeout: float = 5.0) -> list[str]:
     """Names of the threads alive now that were not in ``before``.
 
@@ -194,7 +183,7 @@ def threads_left(before: Iterable[threading.Thread], timeout: float = 5.0) -> li
             if t not in known
             and t is not threading.current_thread()
             and t.is_alive()
-            and not _kernel_thread(t)
+            and not kernel_thread(t)
         ]
 
     deadline = time.monotonic() + timeout

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,21 +182,14 @@ def count_race(
     barrier = threading.Barrier(threads + 1, timeout=timeout)
     lock = threading.Lock()
     running: list[None] = []
-    if use_lock:
-        workers = [
-            threading.Thread(
-                target=_add_many_locked,
-                args=(account, iterations, barrier, running, lock),
-            )
-            for _ in range(threads)
-        ]
-    else:
-        workers = [
-            threading.Thread(
-                target=_add_many, args=(account, iterations, barrier, running)
-            )
-            for _ in range(threads)
-        ]
+    target: Callable[..., None] = _add_many_locked if use_lock else _add_many
+    extra = (lock,) if use_lock else ()
+    workers = [
+        threading.Thread(
+            target=target, args=(account, iterations, barrier, running, *extra)
+        )
+        for _ in range(threads)
+    ]
     for t in workers:
         t.start()
     start = time.perf_counter()

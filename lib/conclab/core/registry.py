@@ -97,18 +97,9 @@ class Workload:
         with serve_corpus(latency=size / 1000) as server:
             yield self.make_inputs(size, count, base_url=server.base_url)
 
-    def seconds(self, size: int | None = None) -> float | None:
-        """For ``sleep`` and ``http fetch``: the wait per task in seconds."""
-        size = self.default_size if size is None else size
-        return size / 1000 if self.kind in ("sleep", "io") else None
-
 
 def _repeat(value: Any, count: int) -> list[Any]:
     return [value] * count
-
-
-def _primes_inputs(size: int, count: int) -> list[int]:
-    return _repeat(size, count)
 
 
 def _mib_inputs(size: int, count: int) -> list[int]:
@@ -136,7 +127,7 @@ WORKLOADS: dict[str, Workload] = {
         Workload(
             name="primes",
             func=count_primes,
-            build=_primes_inputs,
+            build=_repeat,
             kind="cpu",
             description="count primes below n in pure Python (holds the GIL)",
             default_size=100_000,

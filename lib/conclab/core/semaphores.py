@@ -11,6 +11,7 @@ permits against a fresh local corpus server with a latency of your choice
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -70,12 +71,6 @@ class DownloadRun:
         return 1 <= self.peak <= self.permits or self.downloads == 0
 
 
-def _documents(count: int) -> list[int]:
-    """``count`` document numbers, cycling through the corpus."""
-    numbers = DOCUMENT_NUMBERS
-    return [numbers[i % len(numbers)] for i in range(count)]
-
-
 def time_permits(
     download: Download,
     permits: Iterable[int] = (1, 2, 4, 8, 16),
@@ -98,7 +93,7 @@ def time_permits(
         raise ValueError("permits must not be empty, e.g. (1, 2, 4, 8)")
     latency = check_number("latency", latency, minimum=0.0, maximum=1.0)
     check_int("downloads", downloads, minimum=1, maximum=64)
-    numbers = _documents(downloads)
+    numbers = list(itertools.islice(itertools.cycle(DOCUMENT_NUMBERS), downloads))
     expected = [document(n) for n in numbers]
     runs = []
     with serve_corpus(latency=latency) as server:

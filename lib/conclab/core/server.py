@@ -6,6 +6,7 @@ offline, with a latency you choose, closed by a ``with`` block.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import urllib.parse
 from collections.abc import Iterable
@@ -135,7 +136,7 @@ class _Server(ThreadingHTTPServer):
             return self._count.wait_for(lambda: self.finished >= count, timeout)
 
 
-class CorpusServer:
+class CorpusServer(contextlib.AbstractContextManager["CorpusServer"]):
     """A running corpus server on ``127.0.0.1``; made by :func:`serve_corpus`.
 
     ``base_url``, ``url(number)``, ``urls(numbers)``, ``requests`` (how many
@@ -211,9 +212,6 @@ class CorpusServer:
         finally:
             server.server_close()
             self._thread.join(timeout=10)
-
-    def __enter__(self) -> CorpusServer:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()

@@ -170,10 +170,6 @@ def start_costs(
     return StartCosts(times, first)
 
 
-def _hold_thread(event: threading.Event) -> None:
-    event.wait(CHILD_TIMEOUT)
-
-
 def fork_warning() -> str | None:
     """Fork while another thread is alive and return the warning's text.
 
@@ -187,7 +183,7 @@ def fork_warning() -> str | None:
     if "fork" not in multiprocessing.get_all_start_methods():
         raise RuntimeError("fork is not available on this platform")
     release = threading.Event()
-    helper = threading.Thread(target=_hold_thread, args=(release,), daemon=True)
+    helper = threading.Thread(target=release.wait, args=(CHILD_TIMEOUT,), daemon=True)
     helper.start()  # make sure this process has a second thread
     process = multiprocessing.get_context("fork").Process()
     try:

@@ -55,9 +55,6 @@ def gil_ticks(n: int, tick: int = 500) -> list[float]:
     return ticks
 
 
-_SINGULAR = {"threads": "thread", "processes": "process"}
-
-
 def _tick_worker(index: int, n: int, tick: int, barrier: Any, results: Any) -> None:
     """Wait at ``barrier`` so all workers start together, tick, report back."""
     try:
@@ -99,31 +96,6 @@ class TickRun:
         """:func:`tick_overlap` of this run."""
         return tick_overlap(self.ticks, gap)
 
-    def coverage(self, gap: float = GAP) -> tuple[float, ...]:
-        """Per worker: share of its own lifetime (first to last tick) in which
-        it made progress (:func:`progress_intervals`).
-
-        About 1 for a worker that ran without a break (a process on a free
-        core); about 1/2 for each of two threads under the GIL; lower for a
-        process when other programs kept its core busy.
-        """
-        gap = check_number("gap", gap, minimum=1e-6)
-        return tuple(
-            _length(progress_intervals(t, gap)) / (t[-1] - t[0]) if t[-1] > t[0] else 0
-            for t in self.ticks
-        )
-
-    def summary(self) -> str:
-        """One line for a notebook: who ran how long, and the overlap."""
-        each = ", ".join(f"{(t[-1] - t[0]) * 1000:.0f}" for t in self.ticks)
-        running = ", ".join(f"{c:.0%}" for c in self.coverage())
-        return (
-            f"{self.workers} {self.mode}, {self.n:,} steps each: alive for "
-            f"{each} ms (making progress {running} of that time), all done "
-            f"after {self.wall * 1000:.0f} ms; more than one progressing "
-            f"{self.overlap():.0%} of the time"
-        )
-
 
 def progress_intervals(
     ticks: Sequence[float], gap: float = GAP
@@ -141,10 +113,6 @@ def progress_intervals(
         else:
             intervals.append((t, t))
     return intervals
-
-
-def _length(intervals: Sequence[tuple[float, float]]) -> float:
-    return sum(b - a for a, b in intervals)
 
 
 def run_ticks(
@@ -217,7 +185,7 @@ def run_ticks(
         tick=tick,
         ticks=tuple(tuple(got[i][2]) for i in order),
         pids=tuple(got[i][0] for i in order),
-        names=tuple(f"{_SINGULAR[mode]} {i + 1}" for i in order),
+        names=tuple(f"{kind} {i + 1}" for i in order),
     )
 
 

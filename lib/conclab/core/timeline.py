@@ -22,10 +22,11 @@ fork, forkserver and spawn.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,21 +110,12 @@ class Recorder:
         with self._lock:
             self.spans.append(span)
 
-    def span(self, label: str = "", worker: str | None = None) -> _SpanContext:
-        """Context manager that records the time its body takes as one span."""
-        return _SpanContext(self, label, worker)
-
-
-class _SpanContext:
-    def __init__(self, recorder: Recorder, label: str, worker: str | None) -> None:
-        self.recorder = recorder
-        self.label = label
-        self.worker = worker
-        self.start = 0.0
-
-    def __enter__(self) -> _SpanContext:
-        self.start = now()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.recorder.add(_here(self.worker, self.start, now(), self.label))
+    @contextlib.contextmanager
+    def span(self, label: str = "", worker: str | None = None) -> Iterator[None]:
+        """Context manager that records the time its body takes as one span
+        (also when the body raises)."""
+        start = now()
+        try:
+            yield
+        finally:
+            self.add(_here(worker, start, now(), label))

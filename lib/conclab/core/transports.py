@@ -110,10 +110,6 @@ class TransportResult:
     best: float = 0.0
 
 
-def _repeats(size: int, budget_bytes: int) -> int:
-    return max(5, min(100, budget_bytes // max(size, 1)))
-
-
 class _Channel:
     """One echo child and the parent's way to talk to it."""
 
@@ -216,7 +212,7 @@ def measure_transports(
             payload = bytes(size)
             for channel in channels:
                 channel.roundtrip(payload)  # warm up buffers and code paths
-            repeats = _repeats(size, budget_bytes)
+            repeats = max(5, min(100, budget_bytes // size))  # round trips
             rounds = min(4, repeats)
             for turn in range(rounds):  # take turns, a block of round trips each
                 block = repeats // rounds + (turn < repeats % rounds)

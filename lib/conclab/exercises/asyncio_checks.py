@@ -21,7 +21,7 @@ from ..core.corpus import document
 from ..core.letters import count_letters
 from ..core.timeline import now
 from ..core.workloads import fetch_text
-from .verdicts import Verdict, verdict
+from .verdicts import Verdict, correct, not_yet
 
 __all__ = ["check_fetch_all", "check_nonblocking", "check_queue_count"]
 
@@ -99,7 +99,7 @@ async def check_fetch_all(fetch_all: Callable[..., Any] | None) -> Verdict:
     """
     problem = _not_async("fetch_all", fetch_all)
     if problem:
-        return verdict(False, "", problem)
+        return not_yet(problem)
     assert fetch_all is not None  # _not_async said so
     for limit in (3, 5):
         urls = [f"/doc/{i}" for i in range(12)]
@@ -110,49 +110,35 @@ async def check_fetch_all(fetch_all: Callable[..., Any] | None) -> Verdict:
         await _cancel(left)
         expected = [f"page of {u}" for u in urls]
         if status == "timeout":
-            return verdict(False, "", "fetch_all did not return within 5 s.")
+            return not_yet("fetch_all did not return within 5 s.")
         if status == "error":
-            return verdict(False, "", f"fetch_all raised {type(got).__name__}: {got}")
+            return not_yet(f"fetch_all raised {type(got).__name__}: {got}")
         if got is None:
-            return verdict(False, "", _NOT_YET)
+            return not_yet(_NOT_YET)
         if left:
-            return verdict(
-                False,
-                "",
-                f"{len(left)} task(s) still running after fetch_all returned.",
+            return not_yet(
+                f"{len(left)} task(s) still running after fetch_all returned."
             )
         if not isinstance(got, list) or sorted(map(str, got)) != sorted(expected):
-            return verdict(
-                False, "", "return a list with one fetched page per URL (all of them)."
-            )
+            return not_yet("return a list with one fetched page per URL (all of them).")
         if got != expected:
-            return verdict(False, "", "the pages are not in the order of the URLs.")
+            return not_yet("the pages are not in the order of the URLs.")
         if meter.peak > limit:
-            return verdict(
-                False,
-                "",
-                f"limit={limit}, but {meter.peak} fetches were in flight at once.",
+            return not_yet(
+                f"limit={limit}, but {meter.peak} fetches were in flight at once."
             )
         if meter.peak < limit:
-            return verdict(
-                False,
-                "",
+            return not_yet(
                 f"limit={limit}, but at most {meter.peak} fetch(es) ran at once: "
-                "they should overlap, up to the limit.",
+                "they should overlap, up to the limit."
             )
-    return verdict(
-        True,
+    return correct(
         "the pages come back in order, never more than `limit` in flight, "
-        "and exactly that many when there is enough work.",
-        "",
+        "and exactly that many when there is enough work."
     )
 
 
 # --------------------------------------------------------------- exercise 2
-
-
-def _doc_urls(count: int) -> list[str]:
-    return [f"doc:{1000 + i % 20}" for i in range(count)]
 
 
 async def check_queue_count(count_with_workers: Callable[..., Any] | None) -> Verdict:
@@ -164,10 +150,10 @@ async def check_queue_count(count_with_workers: Callable[..., Any] | None) -> Ve
     """
     problem = _not_async("count_with_workers", count_with_workers)
     if problem:
-        return verdict(False, "", problem)
+        return not_yet(problem)
     assert count_with_workers is not None  # _not_async said so
     for workers in (3, 4):
-        urls = _doc_urls(24)
+        urls = [f"doc:{1000 + i % 20}" for i in range(24)]
         pages = {u: document(int(u.split(":")[1])) for u in urls}
         meter = _Meter(dict.fromkeys(urls, 0.005))
 
@@ -184,46 +170,32 @@ async def check_queue_count(count_with_workers: Callable[..., Any] | None) -> Ve
         left = await _left_behind(before)
         await _cancel(left)
         if status == "timeout":
-            return verdict(
-                False,
-                "",
+            return not_yet(
                 "count_with_workers did not return within 5 s: does queue.join() "
-                "ever see every item marked done?",
+                "ever see every item marked done?"
             )
         if status == "error":
-            return verdict(
-                False, "", f"count_with_workers raised {type(got).__name__}: {got}"
-            )
+            return not_yet(f"count_with_workers raised {type(got).__name__}: {got}")
         if got is None:
-            return verdict(False, "", _NOT_YET)
+            return not_yet(_NOT_YET)
         if left:
-            return verdict(
-                False,
-                "",
+            return not_yet(
                 f"{len(left)} task(s) still running after it returned: the "
-                "consumers wait for ever on an empty queue unless stopped.",
+                "consumers wait for ever on an empty queue unless stopped."
             )
         if meter.calls != len(urls):
-            return verdict(
-                False, "", f"{meter.calls} fetches for {len(urls)} URLs: one each."
-            )
+            return not_yet(f"{meter.calls} fetches for {len(urls)} URLs: one each.")
         if not isinstance(got, dict) or {k: got.get(k, 0) for k in expected} != (
             expected
         ):
-            return verdict(
-                False, "", "the letter table differs from counting each page once."
-            )
+            return not_yet("the letter table differs from counting each page once.")
         if meter.peak != workers:
-            return verdict(
-                False,
-                "",
+            return not_yet(
                 f"workers={workers}, but {meter.peak} fetch(es) ran at once: "
-                "start that many consumers.",
+                "start that many consumers."
             )
-    return verdict(
-        True,
-        "every page counted once by `workers` consumers, and none left running.",
-        "",
+    return correct(
+        "every page counted once by `workers` consumers, and none left running."
     )
 
 
@@ -243,7 +215,7 @@ async def check_nonblocking(
     """
     problem = _not_async("fetch_count", fetch_count)
     if problem:
-        return verdict(False, "", problem)
+        return not_yet(problem)
     assert fetch_count is not None  # _not_async said so
     if not hasattr(server, "url") or not getattr(server, "running", False):
         raise TypeError("server must be a running lab.serve_corpus_async() server")
@@ -262,31 +234,25 @@ async def check_nonblocking(
     left = await _left_behind(before)
     await _cancel(left)
     if status == "timeout":
-        return verdict(False, "", "the three calls did not finish within 10 s.")
+        return not_yet("the three calls did not finish within 10 s.")
     if status == "error":
-        return verdict(False, "", f"fetch_count raised {type(got).__name__}: {got}")
+        return not_yet(f"fetch_count raised {type(got).__name__}: {got}")
     if not isinstance(got, list) or all(g is None for g in got):
-        return verdict(False, "", _NOT_YET)
+        return not_yet(_NOT_YET)
     expected = [count_letters(document(n)) for n in numbers]
     if got != expected:
-        return verdict(
-            False, "", "fetch_count(url) must return the letter table of that document."
+        return not_yet(
+            "fetch_count(url) must return the letter table of that document."
         )
     if lag.max >= _LATENCY / 2:
-        return verdict(
-            False,
-            "",
+        return not_yet(
             "the event loop was blocked while the documents downloaded: "
-            "something inside the coroutine waits without await.",
+            "something inside the coroutine waits without await."
         )
     if wall >= 2.5 * _LATENCY:
-        return verdict(
-            False,
-            "",
-            "the three calls took as long as one after the other: they should overlap.",
+        return not_yet(
+            "the three calls took as long as one after the other: they should overlap."
         )
-    return verdict(
-        True,
-        "right tables, the loop stayed free, and the three calls overlapped.",
-        "",
+    return correct(
+        "right tables, the loop stayed free, and the three calls overlapped."
     )

@@ -14,18 +14,14 @@ from typing import Any
 from ..core.corpus import DOCUMENT_NUMBERS
 from ..core.dasktasks import LETTERS, document_letters, merge_counts
 from ..core.validate import check_callable
-from .verdicts import Verdict, check_answers, verdict
+from .verdicts import Verdict, check_answers, correct, not_yet
 
 __all__ = ["DASK_QUIZ_CHOICES", "check_corpus_count", "check_dask_quiz"]
 
 
-def _expected(numbers: Sequence[int]) -> dict[str, int]:
-    return merge_counts(document_letters(n) for n in numbers)
-
-
 def _diagnose(got: Any, numbers: Sequence[int]) -> str | None:
     """Why ``got`` is not the corpus's letter table (None when it is)."""
-    want = _expected(numbers)
+    want = merge_counts(document_letters(n) for n in numbers)
     if isinstance(got, (list, tuple)):
         if got and all(isinstance(t, Mapping) for t in got):
             return (
@@ -55,6 +51,9 @@ def _diagnose(got: Any, numbers: Sequence[int]) -> str | None:
         )
     wrong = next(k for k in LETTERS if got[k] != want[k])
     return f"{wrong!r}: you have {got[wrong]}, the sequential count has {want[wrong]}"
+
+
+_RETURNED_NONE = "count_corpus returned None: fill in the map and the reduce steps."
 
 
 class _ClientUsed(BaseException):
@@ -92,19 +91,13 @@ def check_corpus_count(
     except _ClientUsed:
         pass  # it uses the client: check it on a real cluster
     except Exception as exc:
-        return verdict(False, "", f"count_corpus raised {type(exc).__name__}: {exc}")
+        return not_yet(f"count_corpus raised {type(exc).__name__}: {exc}")
     else:
         if probe is None:
-            return verdict(
-                False,
-                "",
-                "count_corpus returned None: fill in the map and the reduce steps.",
-            )
-        return verdict(
-            False,
-            "",
+            return not_yet(_RETURNED_NONE)
+        return not_yet(
             "count_corpus never used its client: the counting must run as tasks "
-            "on the cluster (client.map, client.submit).",
+            "on the cluster (client.map, client.submit)."
         )
     if client is None:
         from ..core.cluster import local_cluster, require_dask
@@ -131,36 +124,26 @@ def _check_with(
         with get_task_stream(client) as stream:
             got = count_corpus(client, numbers)
     except Exception as exc:
-        return verdict(False, "", f"count_corpus raised {type(exc).__name__}: {exc}")
+        return not_yet(f"count_corpus raised {type(exc).__name__}: {exc}")
     if got is None:
-        return verdict(
-            False,
-            "",
-            "count_corpus returned None: fill in the map and the reduce steps.",
-        )
+        return not_yet(_RETURNED_NONE)
     if hasattr(got, "result") and hasattr(got, "key"):
-        return verdict(
-            False,
-            "",
-            "you returned a future: return its result (future.result(timeout=…))",
+        return not_yet(
+            "you returned a future: return its result (future.result(timeout=…))"
         )
     problem = _diagnose(got, numbers)
     if problem is not None:
-        return verdict(False, "", problem)
+        return not_yet(problem)
     ran = len(stream.data)
     if ran < 2:
-        return verdict(
-            False,
-            "",
+        return not_yet(
             "the table is right, but it was counted here, in the notebook: "
             f"the workers ran {ran} task(s). Map the counting over the "
-            "documents with the client, then reduce.",
+            "documents with the client, then reduce."
         )
-    return verdict(
-        True,
+    return correct(
         f"the table of {len(numbers)} documents, counted in {ran} tasks on "
-        "the workers; the same as the sequential count.",
-        "",
+        "the workers; the same as the sequential count."
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..core.conditions import stolen_wakeup
 from ..core.validate import check_callable
-from .verdicts import Verdict, verdict
+from .verdicts import Verdict, not_yet, verdict
 
 __all__: list[str] = ["check_gate", "check_safe_account"]
 
@@ -25,21 +25,17 @@ def check_safe_account(account_class: type, timeout: float = 0.3) -> Verdict:
     try:
         r = stolen_wakeup(account_class, amount=20, timeout=timeout)
     except Exception as exc:  # report, don't crash the notebook
-        return verdict(False, "", f"the account raised {type(exc).__name__}: {exc}")
+        return not_yet(f"the account raised {type(exc).__name__}: {exc}")
     if not r["finished"]:
-        return verdict(False, "", "a spender was still waiting long after its timeout.")
+        return not_yet("a spender was still waiting long after its timeout.")
     if r["balance"] < 0 or r["spent"] > 1:
-        return verdict(
-            False,
-            "",
-            f"both spenders took the money: the balance ended at {r['balance']}.",
+        return not_yet(
+            f"both spenders took the money: the balance ended at {r['balance']}."
         )
     if r["gave_up_early"]:
-        return verdict(
-            False,
-            "",
+        return not_yet(
             f"a spender gave up after less than its timeout of {timeout:g} s: "
-            "the money could still have come.",
+            "the money could still have come."
         )
     return verdict(
         r["balance"] == 0 and r["spent"] == 1 and r["timed_out"] == 1,
@@ -66,7 +62,7 @@ def check_gate(gate_class: type, timeout: float = 0.3) -> Verdict:
         with sleeps:
             problem = _gate_problem(gate_class, timeout, sleeps)
     except Exception as exc:
-        return verdict(False, "", f"the gate raised {type(exc).__name__}: {exc}")
+        return not_yet(f"the gate raised {type(exc).__name__}: {exc}")
     if not problem and sleeps.calls:
         problem = (
             f"the gate called time.sleep {sleeps.calls} time(s): it polls "

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..core.deadlocks import BankAccount, TimeoutLock, stress_transfers
 from ..core.validate import check_callable
-from .verdicts import Verdict, verdict
+from .verdicts import Verdict, correct, not_yet
 
 __all__ = ["check_transfer"]
 
@@ -182,23 +182,21 @@ def check_transfer(transfer: Transfer | None) -> Verdict:
     ``10_semaphores_events_deadlocks.ipynb``.
     """
     if transfer is None:
-        return verdict(False, "", "define transfer first.")
+        return not_yet("define transfer first.")
     check_callable("transfer", transfer)
 
     # 1. one transfer, watched
     a, b = _accounts(("a", "b"), timeout=1.0)
     errors = _run([(a, b, 30)], transfer, limit=5)
     if errors:
-        return verdict(False, "", f"transfer(a, b, 30) failed: {errors[0]}")
+        return not_yet(f"transfer(a, b, 30) failed: {errors[0]}")
     problems = _problems([a, b])
     if problems:
-        return verdict(False, "", f"transfer(a, b, 30) {problems[0]}.")
+        return not_yet(f"transfer(a, b, 30) {problems[0]}.")
     if (a.balance, b.balance) != (70, 130):
-        return verdict(
-            False,
-            "",
+        return not_yet(
             f"after transfer(a, b, 30) from 100 and 100: a = {a.balance}, "
-            f"b = {b.balance}; expected 70 and 130.",
+            f"b = {b.balance}; expected 70 and 130."
         )
 
     # 2. two opposite transfers, each thread holding its first lock
@@ -206,38 +204,30 @@ def check_transfer(transfer: Transfer | None) -> Verdict:
     a, b = _accounts(("a", "b"), timeout=0.8, meeting=meeting)
     errors = _run([(a, b, 10), (b, a, 20)], transfer, limit=5)
     if errors:
-        return verdict(
-            False,
-            "",
+        return not_yet(
             "transfer(a, b, 10) and transfer(b, a, 20) at the same moment "
             "deadlocked: each thread held one lock and waited for the other's "
-            "(a TimeoutError ended the wait).",
+            "(a TimeoutError ended the wait)."
         )
     problems = _problems([a, b])
     if problems:
-        return verdict(False, "", f"two opposite transfers: {problems[0]}.")
+        return not_yet(f"two opposite transfers: {problems[0]}.")
     if (a.balance, b.balance) != (110, 90):
-        return verdict(
-            False,
-            "",
+        return not_yet(
             f"after transfer(a, b, 10) and transfer(b, a, 20): a = {a.balance}, "
-            f"b = {b.balance}; expected 110 and 90.",
+            f"b = {b.balance}; expected 110 and 90."
         )
 
     # 3. from an account to itself
     (a,) = _accounts(("a",), timeout=0.5)
     errors = _run([(a, a, 10)], transfer, limit=5)
     if errors:
-        return verdict(
-            False,
-            "",
+        return not_yet(
             f"transfer(a, a, 10) failed: {errors[0]}. A thread waited for a lock "
-            "it holds itself.",
+            "it holds itself."
         )
     if a.balance != 100:
-        return verdict(
-            False, "", f"transfer(a, a, 10) changed a from 100 to {a.balance}."
-        )
+        return not_yet(f"transfer(a, a, 10) changed a from 100 to {a.balance}.")
 
     # 4. stress
     result = stress_transfers(
@@ -253,15 +243,11 @@ def check_transfer(transfer: Transfer | None) -> Verdict:
             if result.finished
             else "it did not finish"
         )
-        return verdict(
-            False,
-            "",
-            f"a stress run of {result.attempted} transfers from 6 threads: {what}.",
+        return not_yet(
+            f"a stress run of {result.attempted} transfers from 6 threads: {what}."
         )
-    return verdict(
-        True,
+    return correct(
         "opposite transfers at the same moment do not deadlock, a transfer to "
         f"the same account works, and {result.completed:,} transfers from 6 "
-        "threads kept every balance right.",
-        "",
+        "threads kept every balance right."
     )

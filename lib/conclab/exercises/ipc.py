@@ -8,7 +8,7 @@ from typing import Any
 from ..core.letters import count_texts_sequential
 from ..core.shm import unlink_segments, watch_shared_memory
 from ..core.validate import check_callable
-from .verdicts import Verdict, check_answers, verdict
+from .verdicts import Verdict, check_answers, correct, not_yet, verdict
 
 __all__: list[str] = [
     "check_letter_counts",
@@ -22,9 +22,7 @@ def check_letter_counts(counts: Any, texts: Iterable[str]) -> Verdict:
     """Verdict: ``counts`` equals the sequential letter count of ``texts``."""
     expected = dict(count_texts_sequential(texts))
     if not isinstance(counts, dict):
-        return verdict(
-            False, "", f"expected a dict or Counter, got {type(counts).__name__}"
-        )
+        return not_yet(f"expected a dict or Counter, got {type(counts).__name__}")
     got = {k: v for k, v in counts.items() if v}
     want = {k: v for k, v in expected.items() if v}
     wrong = sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))
@@ -70,13 +68,13 @@ def check_split(split: Callable[[list[int], int], Any], workers: int = 3) -> Ver
     try:
         shares = split(items, workers)
     except Exception as exc:
-        return verdict(False, "", f"split raised {type(exc).__name__}: {exc}")
+        return not_yet(f"split raised {type(exc).__name__}: {exc}")
     if shares is None:
-        return verdict(False, "", "split returned None; return a list of lists")
+        return not_yet("split returned None; return a list of lists")
     shares = [list(s) for s in shares]
     flat = sorted(x for s in shares for x in s)
     if len(shares) != workers:
-        return verdict(False, "", f"asked for {workers} shares, got {len(shares)}")
+        return not_yet(f"asked for {workers} shares, got {len(shares)}")
     if flat != items:
         missing = sorted(set(items) - set(flat))
         twice = sorted({x for x in flat if flat.count(x) > 1})
@@ -87,7 +85,7 @@ def check_split(split: Callable[[list[int], int], Any], workers: int = 3) -> Ver
             problems.append(f"{len(twice)} items in two shares (e.g. {twice[:3]})")
         if not problems:
             problems.append("the shares hold items that were not given")
-        return verdict(False, "", "; ".join(problems))
+        return not_yet("; ".join(problems))
     sizes = sorted(len(s) for s in shares)
     return verdict(
         sizes[-1] - sizes[0] <= 1,
@@ -107,7 +105,7 @@ def check_shared_squares(
         result = fn(list(numbers))
     except Exception as exc:
         unlink_segments(watch.leaked())
-        return verdict(False, "", f"your function raised {type(exc).__name__}: {exc}")
+        return not_yet(f"your function raised {type(exc).__name__}: {exc}")
     leaked = watch.leaked()
     unlink_segments(leaked)  # clean up for the student, then say so
     want = [n * n for n in numbers]
@@ -116,12 +114,10 @@ def check_shared_squares(
     except (TypeError, ValueError):
         got = result
     if got != want:
-        return verdict(False, "", f"expected {want}, got {got!r}")
+        return not_yet(f"expected {want}, got {got!r}")
     if leaked:
-        return verdict(
-            False,
-            "",
+        return not_yet(
             "right squares, but the segment was never unlinked: call "
-            "shm.unlink() in a finally block (the checker unlinked it for you)",
+            "shm.unlink() in a finally block (the checker unlinked it for you)"
         )
-    return verdict(True, "right squares and no segment left behind.", "")
+    return correct("right squares and no segment left behind.")

@@ -12,7 +12,7 @@ from typing import Any
 from ..core.fs import SearchResult
 from ..core.validate import check_callable, check_int
 from .probes import thread_starts
-from .verdicts import Verdict, verdict
+from .verdicts import Verdict, correct, not_yet, verdict
 
 __all__: list[str] = ["check_search", "check_top_level_search", "check_waits_for_all"]
 
@@ -58,7 +58,7 @@ def check_top_level_search(search: Callable[..., Any], tree: Any) -> Verdict:
         with thread_starts() as started:
             result = search(root)
     except Exception as exc:
-        return verdict(False, "", f"search raised {type(exc).__name__}: {exc}")
+        return not_yet(f"search raised {type(exc).__name__}: {exc}")
     still_running = sum(t.is_alive() for t in started)
     found = check_search_result(result, tree.expected)
     problems = [found] if found else []
@@ -93,12 +93,10 @@ def check_waits_for_all(
     for delay in (0.05, random.uniform(0.5, 0.8)):
         problem = _waits_for_all_once(run_all, tasks, delay)
         if problem:
-            return verdict(False, "", problem)
-    return verdict(
-        True,
+            return not_yet(problem)
+    return correct(
         f"all {tasks} tasks ran at the same time, and run_all returned as soon "
-        "as the last one finished (twice, for tasks of two lengths).",
-        "",
+        "as the last one finished (twice, for tasks of two lengths)."
     )
 
 

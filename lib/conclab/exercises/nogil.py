@@ -15,7 +15,7 @@ from typing import Any
 
 from ..core.validate import check_callable
 from .probes import WatchedLock
-from .verdicts import Verdict, check_answers, verdict
+from .verdicts import Verdict, check_answers, not_yet, verdict
 
 __all__ = [
     "check_speedup_predictions",
@@ -136,7 +136,7 @@ def check_tally(
     unsafe versions often count right by luck.
     """
     if add is None:
-        return verdict(False, "", "not answered yet: write add(table, key, lock).")
+        return not_yet("not answered yet: write add(table, key, lock).")
     check_callable("add", add)
     lock = WatchedLock()
     keys = ["a", "b", "c"]
@@ -158,12 +158,10 @@ def check_tally(
     for t in workers:
         t.join(timeout=30)
     if any(t.is_alive() for t in workers):
-        return verdict(
-            False, "", "add did not return within 30 s: a lock not released?"
-        )
+        return not_yet("add did not return within 30 s: a lock not released?")
     if errors:
         error = errors[0]
-        return verdict(False, "", f"add raised {type(error).__name__}: {error}")
+        return not_yet(f"add raised {type(error).__name__}: {error}")
     total = sum(dict.values(table))
     expected = threads * per_thread
     problems = []

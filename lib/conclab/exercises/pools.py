@@ -18,7 +18,7 @@ from typing import Any
 
 from ..core.pools import threads_left
 from ..core.validate import check_callable
-from .verdicts import Verdict, check_answers, verdict
+from .verdicts import Verdict, check_answers, correct, not_yet
 
 __all__ = [
     "POOL_QUIZ_OPTIONS",
@@ -63,13 +63,6 @@ def _among(value: Any, values: set[int]) -> bool:
         return False
 
 
-def _not_yet(func: Any, name: str, signature: str) -> Verdict | None:
-    if func is None:
-        return verdict(False, "", f"write {name}{signature} first.")
-    check_callable(name, func)
-    return None
-
-
 # ---------------------------------------------------------------- exercise 1
 
 
@@ -85,9 +78,9 @@ def check_collect(
     exception's text instead of the exception, tasks run one at a time,
     a task run twice, pool threads still running after ``collect`` returned.
     """
-    missing = _not_yet(collect, "collect", "(task, inputs)")
-    if missing is not None or collect is None:
-        return missing or Verdict(False)
+    if collect is None:
+        return not_yet("write collect(task, inputs) first.")
+    check_callable("collect", collect)
     rng = random.Random(seed)
     inputs = rng.sample(range(10, 100), 8)
     failing = set(rng.sample(inputs, 3))
@@ -106,11 +99,9 @@ def check_collect(
     try:
         got = collect(task, list(inputs))
     except Exception as exc:
-        return verdict(
-            False,
-            "",
+        return not_yet(
             f"collect raised {type(exc).__name__}: {exc}. A failing task must "
-            "not stop collect: its exception is that input's value.",
+            "not stop collect: its exception is that input's value."
         )
     left = threads_left(before, timeout=_SETTLE)
     return _judge_collect(got, inputs, failing, watch, left)
@@ -119,32 +110,29 @@ def check_collect(
 def _judge_collect(
     got: Any, inputs: list[int], failing: set[int], watch: _Watch, left: list[str]
 ) -> Verdict:
-    def no(hint: str) -> Verdict:
-        return verdict(False, "", hint)
-
     if not isinstance(got, Mapping):
-        return no(f"collect must return a dict, got {type(got).__name__}.")
+        return not_yet(f"collect must return a dict, got {type(got).__name__}.")
     if not got:
-        return no("collect returned an empty dict: one entry per input.")
+        return not_yet("collect returned an empty dict: one entry per input.")
     if left:
-        return no(
+        return not_yet(
             f"pool threads were still running after collect returned ({len(left)}): "
             "close the pool before returning."
         )
     if sorted(watch.started) != sorted(inputs):
-        return no(
+        return not_yet(
             f"task ran {len(watch.started)} times for {len(inputs)} inputs: "
             "once per input."
         )
     missing = [x for x in inputs if x not in got]
     extra = [k for k in got if k not in inputs]
     if missing or extra:
-        return no(
+        return not_yet(
             f"the keys must be the inputs: {len(missing)} inputs missing, "
             f"{len(extra)} keys that are not inputs."
         )
     if any(isinstance(value, Future) for value in got.values()):
-        return no(
+        return not_yet(
             "the values are futures: store each one's result, or the exception "
             "it raised."
         )
@@ -155,29 +143,27 @@ def _judge_collect(
             if isinstance(value, BaseException) and str(value) == f"bad input {x}":
                 continue
             if isinstance(value, str):
-                return no(
+                return not_yet(
                     f"input {x} holds a string: store the exception object itself."
                 )
         elif not isinstance(value, BaseException) and value == x * x:
             continue
         if isinstance(value, BaseException) or _among(value, results):
-            return no(
+            return not_yet(
                 f"input {x} holds another input's outcome: keep track of which "
                 "future belongs to which input."
             )
         what = "the exception its task raised" if x in failing else "its own result"
-        return no(f"input {x} holds {value!r}, not {what}.")
+        return not_yet(f"input {x} holds {value!r}, not {what}.")
     if watch.most < 2:
-        return no(
+        return not_yet(
             "the tasks ran one at a time: have them all submitted before you "
             "wait for any."
         )
-    return verdict(
-        True,
+    return correct(
         f"{len(inputs)} inputs: {len(inputs) - len(failing)} results and "
         f"{len(failing)} exceptions, each with its input; up to {watch.most} "
-        "tasks ran at once.",
-        "",
+        "tasks ran at once."
     )
 
 
@@ -197,14 +183,11 @@ def check_run_until_error(
     the failure only when its turn in the list comes, or that does not
     cancel, lets (nearly) all 20 start.
     """
-    missing = _not_yet(run_until_error, "run_until_error", "(task, inputs, workers)")
-    if missing is not None or run_until_error is None:
-        return missing or Verdict(False)
+    if run_until_error is None:
+        return not_yet("write run_until_error(task, inputs, workers) first.")
+    check_callable("run_until_error", run_until_error)
     rng = random.Random(seed)
     workers = 4
-
-    def no(hint: str) -> Verdict:
-        return verdict(False, "", hint)
 
     # 1. nothing fails: the results, in input order
     small = rng.sample(range(10, 100), 6)
@@ -217,11 +200,11 @@ def check_run_until_error(
     try:
         got = run_until_error(quick, list(small), workers)
     except Exception as exc:
-        return no(f"with no failing task it raised {type(exc).__name__}: {exc}.")
+        return not_yet(f"with no failing task it raised {type(exc).__name__}: {exc}.")
     if threads_left(before, timeout=_SETTLE):
-        return no("pool threads were still running after it returned.")
+        return not_yet("pool threads were still running after it returned.")
     if got is None or list(got) != [x * x for x in small]:
-        return no(
+        return not_yet(
             f"with no failing task it must return the {len(small)} results in "
             f"input order; it returned {got!r}."
         )
@@ -244,31 +227,31 @@ def check_run_until_error(
         got = run_until_error(task, inputs, workers)
     except ValueError as exc:
         if str(exc) != f"task {bad} failed":
-            return no(f"it raised ValueError({exc!r}), not the failing task's own.")
+            return not_yet(
+                f"it raised ValueError({exc!r}), not the failing task's own."
+            )
     except Exception as exc:
-        return no(
+        return not_yet(
             f"it raised {type(exc).__name__}: {exc}; re-raise the failing task's "
             "own exception."
         )
     else:
-        return no(
+        return not_yet(
             f"task {bad} raised ValueError, but run_until_error returned "
             f"{got!r} instead of raising it."
         )
     if threads_left(before, timeout=_SETTLE):
-        return no("pool threads were still running after it raised.")
+        return not_yet("pool threads were still running after it raised.")
     started = len(watch.started)
     if started > 2 * workers + 2:
-        return no(
+        return not_yet(
             "tasks kept starting after one of them failed at once, while the "
             "first was still running: stop the rest as soon as a task fails, "
             "not when its turn in the list comes."
         )
-    return verdict(
-        True,
+    return correct(
         f"results in input order; when task {bad} failed, only {started} of "
-        f"{len(inputs)} tasks had started and the rest were cancelled.",
-        "",
+        f"{len(inputs)} tasks had started and the rest were cancelled."
     )
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..core.validate import check_callable, check_number
-from .verdicts import Verdict, check_answers, verdict
+from .verdicts import Verdict, check_answers, not_yet, verdict
 
 __all__ = ["PRIMITIVES", "check_primitive_quiz", "check_stop_worker"]
 
@@ -62,7 +62,7 @@ def check_stop_worker(
     stopping. ``10_semaphores_events_deadlocks.ipynb``.
     """
     if worker is None:
-        return verdict(False, "", "write worker first.")
+        return not_yet("write worker first.")
     check_callable("worker", worker)
     interval = check_number("interval", interval, minimum=0.1, maximum=5)
     stop = _WatchedEvent()

@@ -43,6 +43,16 @@ def verdict(ok: bool, success: str, hint: str) -> Verdict:
     return Verdict(bool(ok))
 
 
+def correct(success: str) -> Verdict:
+    """Print ``✅ Correct:`` and ``success``; return a true :class:`Verdict`."""
+    return verdict(True, success, "")
+
+
+def not_yet(hint: str) -> Verdict:
+    """Print ``❌ Not yet:`` and ``hint``; return a false :class:`Verdict`."""
+    return verdict(False, "", hint)
+
+
 def check_answers(
     answers: Mapping[Any, Any],
     expected: Mapping[Any, Any],

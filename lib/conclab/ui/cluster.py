@@ -61,14 +61,9 @@ class TaskSizeExperiment:
         check_int("tasks", self.tasks, minimum=1, maximum=256)
         check_choice("largest_ms", self.largest_ms, LARGEST_TASKS_MS)
 
-    @property
-    def sizes(self) -> tuple[float, ...]:
-        return task_sizes(self.largest_ms)
-
     def run(self) -> list[TaskSizeRow]:
-        self.rows = task_size_sweep(
-            self.workers, self.sizes, self.tasks, method=self.method
-        )
+        sizes = task_sizes(self.largest_ms)
+        self.rows = task_size_sweep(self.workers, sizes, self.tasks, method=self.method)
         return self.rows
 
     def figure(self) -> Any:
@@ -109,7 +104,6 @@ def task_size_panel(
         if not given or not all(isinstance(r, TaskSizeRow) for r in given):
             raise TypeError("rows must be a non-empty list of TaskSizeRow")
         experiment.rows = given
-    style = {"description_width": "initial"}
 
     def pool_vs_dask(
         workers: int = workers, tasks: int = tasks, largest_ms: int = largest_ms
@@ -134,8 +128,6 @@ def task_size_panel(
             min=1,
             max=4,
             description="workers",
-            continuous_update=False,
-            style=style,
         ),
         tasks=widgets.IntSlider(
             value=tasks,
@@ -143,14 +135,11 @@ def task_size_panel(
             max=64,
             step=4,
             description="tasks per size",
-            continuous_update=False,
-            style=style,
         ),
         largest_ms=widgets.Dropdown(
             options=[(f"{ms} ms", ms) for ms in LARGEST_TASKS_MS],
             value=largest_ms,
             description="largest task",
-            style=style,
         ),
     )
     panel_state["pressed"] = True  # from now on, every Run measures afresh

@@ -55,7 +55,6 @@ def transport_panel(
     sizes = tuple(check_choice("size", s, PANEL_SIZES) for s in sizes)
     kinds = tuple(check_choice("kind", k, TRANSPORTS) for k in kinds)
     options = [(format_size(s), s) for s in PANEL_SIZES]
-    style = {"description_width": "initial"}
 
     def transports(sizes: tuple[int, ...] = sizes, kinds: tuple[str, ...] = kinds):
         if first:  # the first render shows the results we were given
@@ -75,13 +74,11 @@ def transport_panel(
             value=sizes,
             rows=len(options),
             description="sizes (ctrl-click)",
-            style=style,
         ),
         kinds=widgets.SelectMultiple(
             options=list(TRANSPORTS),
             value=kinds,
             rows=len(TRANSPORTS),
             description="transports",
-            style=style,
         ),
     )

@@ -34,12 +34,6 @@ SIZES = (30_000, 60_000, 120_000, 240_000)
 BUILD_NAMES: tuple[str, ...] = tuple(c.name for c in BUILD_CASES)
 
 
-def _workers_up_to(max_workers: int) -> list[int]:
-    from .speedup import worker_counts
-
-    return [w for w in worker_counts(max_workers) if w > 1]
-
-
 class BuildsExperiment:
     """What the builds panel measures: cases by name (:func:`conclab.build_cases`),
     ``tasks`` × ``count_primes(n)`` on 1 … ``max_workers`` workers.
@@ -61,7 +55,7 @@ class BuildsExperiment:
         self.found = None if found is None else list(found)
         self.tasks = check_int("tasks", tasks, minimum=1, maximum=64)
         self.defaults: dict[str, Any] = {
-            "builds": tuple(c.name for c in BUILD_CASES),
+            "builds": BUILD_NAMES,
             "max_workers": check_int("max_workers", max_workers, minimum=2, maximum=8),
             "n": check_int("n", n, minimum=1_000, maximum=2_000_000),
         }
@@ -77,6 +71,8 @@ class BuildsExperiment:
         self, builds: Sequence[str], max_workers: int = 4, n: int = 60_000
     ) -> list[BuildTiming]:
         """Measure the named cases now (keeps the result in ``.last``)."""
+        from .speedup import worker_counts
+
         unknown = [b for b in builds if b not in self.cases]
         if unknown or not builds:
             raise ValueError(
@@ -85,7 +81,7 @@ class BuildsExperiment:
         self.last = measure_builds(
             n=n,
             tasks=self.tasks,
-            workers=_workers_up_to(max_workers),
+            workers=[w for w in worker_counts(max_workers) if w > 1],
             cases=[self.cases[b] for b in builds],
             found=self.found,
             repeat=1,  # one run per case: a panel should answer in seconds
@@ -124,7 +120,6 @@ def builds_panel(experiment: BuildsExperiment | None = None, **kwargs: Any) -> A
         value=experiment.defaults["builds"],
         rows=min(8, len(experiment.cases)),
         description="builds",
-        style={"description_width": "initial"},
         layout=widgets.Layout(width="30em"),
     )
     return figure_panel(

@@ -24,6 +24,7 @@ spawn or forkserver imports ``conclab`` and never needs it.
 
 from __future__ import annotations
 
+import base64
 import inspect
 import sys
 import traceback
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.env import in_colab
 from ..core.validate import check_callable, check_int
-from ..viz.figures import figure_png, png_base64
+from ..viz.figures import figure_png
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -70,9 +71,6 @@ class Panel:
         """The image's PNG bytes (ipywidgets 8 keeps a memoryview, 7 bytes)."""
         return bytes(self.image.value)
 
-    def _show_png(self, png: bytes) -> None:
-        self.image.value = png
-
     def _fail(self, exc: BaseException) -> None:
         self.error = exc
         self.status.value = f"❌ {type(exc).__name__}: {exc}"
@@ -95,7 +93,7 @@ class Panel:
         data: dict[str, Any] = {"text/plain": self._summary()}
         if not in_colab():
             # Colab renders live widgets only; no need to risk it picking the PNG
-            data["image/png"] = png_base64(self.png)
+            data["image/png"] = base64.b64encode(self.png).decode("ascii")
         model_id = getattr(self.widget, "model_id", None)
         if model_id:
             data[_VIEW_MIME] = {
@@ -209,7 +207,7 @@ class FigurePanel(Panel):
                 control.observe(self._on_change_manual, names="value")
         else:
             for control in self.controls.values():
-                control.observe(self._on_change, names="value")
+                control.observe(lambda _: self._safe_update(), names="value")
 
     @property
     def values(self) -> dict[str, Any]:
@@ -234,7 +232,7 @@ class FigurePanel(Panel):
                     "render must return a matplotlib Figure (from lab.figure()), "
                     f"got {type(fig).__name__}"
                 )
-            self._show_png(figure_png(fig, dpi=self.dpi))
+            self.image.value = figure_png(fig, dpi=self.dpi)
         except Exception as exc:
             self._fail(exc)
             raise
@@ -251,9 +249,6 @@ class FigurePanel(Panel):
             self.update()
         except Exception:
             traceback.print_exc(file=sys.stderr)
-
-    def _on_change(self, change: dict[str, Any]) -> None:
-        self._safe_update()
 
     def _on_change_manual(self, change: dict[str, Any]) -> None:
         self.status.value = "Settings changed: press Run."

@@ -11,7 +11,7 @@ shows the measured figure for the default settings.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..core.semaphores import Download, DownloadRun, time_permits
 from ..core.validate import check_callable, check_int
@@ -21,7 +21,7 @@ from .panel import FigurePanel
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["PermitExperiment", "PermitPanel", "permit_counts", "permit_panel"]
+__all__ = ["PermitExperiment", "permit_counts", "permit_panel"]
 
 #: The panel's slider ranges.
 MAX_PERMITS = 16
@@ -77,21 +77,12 @@ class PermitExperiment:
         return plot_permit_runs(runs, title=title)
 
 
-class PermitPanel(FigurePanel):
-    """The view: a :class:`conclab.FigurePanel` that keeps its experiment
-    (``panel.experiment``, the last runs in ``panel.experiment.last``)."""
-
-    def __init__(self, experiment: PermitExperiment, render: Any, controls: Any):
-        self.experiment = experiment
-        super().__init__(render, controls, manual=True)
-
-
 def permit_panel(
     download: Download,
     max_permits: int = 16,
     latency_ms: int = 40,
     downloads: int = 16,
-) -> PermitPanel:
+) -> FigurePanel:
     """Sliders for permits, latency and downloads, a Run button, the plot.
 
     ``download`` is the notebook's ``download_all(urls, permits) -> (texts,
@@ -112,12 +103,14 @@ def permit_panel(
     ) -> Figure:
         return experiment.figure(max_permits, latency_ms, downloads)
 
-    return PermitPanel(
-        experiment,
+    panel = FigurePanel(
         throughput_vs_permits,
         {
             "max_permits": (1, MAX_PERMITS),
             "latency_ms": (0, MAX_LATENCY_MS, 10),
             "downloads": (1, MAX_DOWNLOADS),
         },
+        manual=True,
     )
+    panel.experiment = experiment  # type: ignore[attr-defined]
+    return panel

@@ -292,7 +292,7 @@ class SpeedupPanel(Panel):
         self.run_button.on_click(self._on_click)
         c["workload"].observe(self._on_workload, names="value")
         for name in ("workers", "tasks", "size", "latency"):
-            c[name].observe(self._on_setting, names="value")
+            c[name].observe(lambda _: self._describe(), names="value")
 
     @property
     def last(self) -> list[RunResult]:
@@ -304,20 +304,10 @@ class SpeedupPanel(Panel):
         """Whether every mode returned the same results in the last run."""
         return self.experiment.results_agree
 
-    @property
-    def counts(self) -> tuple[int, ...]:
-        """The worker counts a run measures."""
-        return worker_counts(self.controls["workers"].value)
-
     def _sync(self) -> None:
         """Copy the controls into the experiment."""
-        e, c = self.experiment, self.controls
-        e.workload, e.workers = c["workload"].value, c["workers"].value
-        e.tasks, e.size, e.latency = (
-            c["tasks"].value,
-            c["size"].value,
-            c["latency"].value,
-        )
+        for name, control in self.controls.items():
+            setattr(self.experiment, name, control.value)
 
     def _summary(self) -> str:
         self._sync()
@@ -354,9 +344,6 @@ class SpeedupPanel(Panel):
         self._configure_size(WORKLOADS[change["new"]].default_size)
         self._describe()
 
-    def _on_setting(self, change: dict[str, Any]) -> None:
-        self._describe()
-
     def _on_click(self, button: Any) -> None:
         try:
             self.run()
@@ -364,10 +351,6 @@ class SpeedupPanel(Panel):
             # shown in .status and kept in .error; the traceback goes to stderr
             # (JupyterLab's log console), never silently nowhere
             traceback.print_exc(file=sys.stderr)
-
-    def _redraw(self) -> None:
-        self.figure = self.experiment.figure()
-        self._show_png(figure_png(self.figure, dpi=self.dpi))
 
     def _done(self) -> str:
         results = self.last
@@ -403,7 +386,8 @@ class SpeedupPanel(Panel):
         try:
             results = self.experiment.run(self._progress)
             self.progress.value = self.progress.max
-            self._redraw()
+            self.figure = self.experiment.figure()
+            self.image.value = figure_png(self.figure, dpi=self.dpi)
             self.status.value = self._done()
             return results
         except KeyboardInterrupt:

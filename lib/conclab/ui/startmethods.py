@@ -38,11 +38,6 @@ MAX_WORKERS = 8
 MAX_PARENT_MB = 400
 
 
-def startup_modes() -> list[str]:
-    """ "threads", then each start method this platform has (panel of 01)."""
-    return ["threads", *check_methods(None)]
-
-
 def _mode_of(result: RunResult) -> str:
     return "threads" if result.mode == "threads" else str(result.start_method)
 
@@ -64,7 +59,7 @@ class StartupExperiment:
             raise ValueError("first must be a run with threads or processes")
         self.seconds = check_number("seconds", seconds, minimum=0, maximum=5)
         self.first = first
-        self.modes = startup_modes()
+        self.modes = ["threads", *check_methods(None)]  # and every start method
         self.last: RunResult | None = first
 
     def measure(self, workers: int, mode: str) -> RunResult:
@@ -95,17 +90,6 @@ class StartupExperiment:
         return plot_timeline(result, title=title)
 
 
-def _dropdown(options: Sequence[str], value: str, description: str) -> Any:
-    import ipywidgets as widgets
-
-    return widgets.Dropdown(
-        options=list(options),
-        value=value,
-        description=description,
-        style={"description_width": "initial"},
-    )
-
-
 def startup_panel(experiment: StartupExperiment | None = None) -> Any:
     """The panel of ``01_processes_and_threads.ipynb``: a worker-count slider
     and a mode dropdown (threads, or processes with a start method), Run, the
@@ -127,7 +111,7 @@ def startup_panel(experiment: StartupExperiment | None = None) -> Any:
         experiment.figure,
         manual=True,
         workers=slider,
-        mode=_dropdown(experiment.modes, mode, "mode"),
+        mode=widgets.Dropdown(options=experiment.modes, value=mode, description="mode"),
     )
 
 
@@ -217,7 +201,6 @@ def start_method_panel(experiment: StartMethodExperiment | None = None) -> Any:
         value=experiment.methods,
         rows=len(experiment.methods),
         description="methods (ctrl-click)",
-        style={"description_width": "initial"},
     )
     grow = widgets.IntSlider(
         value=0, min=0, max=MAX_PARENT_MB, step=100, description="parent + MB"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.validate import check_records
 from .figures import LABEL_SIZE, LEGEND_SIZE, MODE_STYLE, TICK_SIZE, figure, label_axes
+from .speedup import mode_line
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -178,11 +179,6 @@ def plot_task_graph(collection: Any, title: str = "") -> Figure:
     return fig
 
 
-def _ms(seconds: float) -> str:
-    ms = seconds * 1000
-    return f"{ms:g} ms"
-
-
 def plot_task_sizes(rows: Sequence[Any], title: str = "") -> Figure:
     """Speedup (left) and overhead per task (right) against the task size, one
     line per engine, from :func:`conclab.task_size_sweep` (``13_dask.ipynb``).
@@ -221,19 +217,11 @@ def plot_task_sizes(rows: Sequence[Any], title: str = "") -> Figure:
             (left, [r.speedup for r in mine]),
             (right, [max(r.overhead, 1e-6) * 1000 for r in mine]),
         ):
-            ax.plot(
-                xs,
-                ys,
-                marker=style["marker"],
-                color=style["color"],
-                linewidth=2.5,
-                markersize=8,
-                label=engine,
-            )
+            mode_line(ax, xs, ys, engine, style)
     for ax in (left, right):
         ax.set_xscale("log")
         ax.set_xticks(sizes)
-        ax.set_xticklabels([_ms(s) for s in sizes])
+        ax.set_xticklabels([f"{s * 1000:g} ms" for s in sizes])
         ax.minorticks_off()
     right.set_yscale("log")
     top = max([ideal, *(r.speedup for r in checked if r.size > 0)])

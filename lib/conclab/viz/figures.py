@@ -14,7 +14,6 @@ pay half a second for a plotting library it never uses.
 
 from __future__ import annotations
 
-import base64
 import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -66,13 +65,9 @@ def figure(
     FigureCanvasAgg(fig)
     axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
     for ax in axes:
-        _style(ax)
+        ax.tick_params(labelsize=TICK_SIZE)
+        ax.grid(True, alpha=0.35)
     return fig, (axes[0] if ncols == 1 else tuple(axes))
-
-
-def _style(ax: Axes) -> None:
-    ax.tick_params(labelsize=TICK_SIZE)
-    ax.grid(True, alpha=0.35)
 
 
 def label_axes(ax: Axes, xlabel: str, ylabel: str, title: str) -> None:
@@ -129,11 +124,6 @@ def _ipython_shell() -> Any:
     except ImportError:
         return None
     return get_ipython()
-
-
-def png_base64(png: bytes) -> str:
-    """PNG bytes as the base64 text notebooks store (used by the panels)."""
-    return base64.b64encode(png).decode("ascii")
 
 
 def plot_bars(

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .figures import LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE, figure
+from .figures import LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE, figure, label_axes
+from .speedup import resolve_cores
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -54,12 +55,6 @@ def _ideal(ax: Axes, max_workers: int, cores: int) -> None:
     ax.axhline(1.0, color="#555555", linestyle="--", linewidth=1.2)
 
 
-def _cores(cores: int | None) -> int:
-    from ..core.env import usable_cores
-
-    return usable_cores() if cores is None else int(cores)
-
-
 def plot_builds(
     timings: Sequence[Any], cores: int | None = None, title: str = ""
 ) -> Figure:
@@ -69,7 +64,7 @@ def plot_builds(
     ``12_free_threading.ipynb``."""
     if not timings:
         raise ValueError("timings must not be empty: run lab.measure_builds() first")
-    n_cores = _cores(cores)
+    n_cores = resolve_cores(cores)
     fig, (left, right) = figure(ncols=2, figsize=(12.5, 6.2))
     top = 1.0
     most = max(max(t.walls) for t in timings)
@@ -92,13 +87,11 @@ def plot_builds(
     _ideal(right, most, n_cores)
     for ax in (left, right):
         ax.set_xticks(sorted({w for t in timings for w in t.walls}))
-        ax.set_xlabel("workers (1 = sequential)", fontsize=LABEL_SIZE)
-    left.set_ylabel("wall time (s)", fontsize=LABEL_SIZE)
+    label_axes(left, "workers (1 = sequential)", "wall time (s)", "Wall time")
     left.set_ylim(bottom=0)
-    left.set_title("Wall time", fontsize=TITLE_SIZE)
-    right.set_ylabel("speedup (× its own sequential run)", fontsize=LABEL_SIZE)
+    speedup = "speedup (× its own sequential run)"
+    label_axes(right, "workers (1 = sequential)", speedup, "Speedup")
     right.set_ylim(0, max(top, min(most, n_cores)) * 1.2)
-    right.set_title("Speedup", fontsize=TITLE_SIZE)
     handles, labels = right.get_legend_handles_labels()
     fig.legend(
         handles, labels, loc="outside lower center", ncols=2, fontsize=LEGEND_SIZE - 1
@@ -184,7 +177,7 @@ def plot_interpreter_pools(
     ``"threads 2"``, ``"interpreters 4"`` …)."""
     if "sequential 1" not in walls:
         raise ValueError("walls must hold 'sequential 1' (the baseline)")
-    n_cores = _cores(cores)
+    n_cores = resolve_cores(cores)
     base = walls["sequential 1"]
     kinds: dict[str, dict[int, float]] = {}
     for key, seconds in walls.items():

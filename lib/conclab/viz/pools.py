@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..core.validate import check_int, check_number
-from .figures import LABEL_SIZE, LEGEND_SIZE, MODE_STYLE, TITLE_SIZE, figure
-from .speedup import plot_speedup
+from .figures import LABEL_SIZE, LEGEND_SIZE, MODE_STYLE, TITLE_SIZE, figure, label_axes
+from .speedup import mode_line, plot_speedup
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -82,15 +82,9 @@ def plot_chunksizes(rows: Sequence[Mapping[str, Any]], title: str = "") -> Figur
                 label=f"{pool} (no chunks)",
             )
         elif swept:
-            ax.plot(
-                [r["chunksize"] for r in swept],
-                [r["per_task"] * 1e6 for r in swept],
-                color=style["color"],
-                marker=style["marker"],
-                linewidth=2.5,
-                markersize=8,
-                label=f"{pool}.map",
-            )
+            xs = [r["chunksize"] for r in swept]
+            ys = [r["per_task"] * 1e6 for r in swept]
+            mode_line(ax, xs, ys, f"{pool}.map", style)
         for r in pool_rows:
             if r.get("default"):
                 ax.plot(
@@ -164,7 +158,6 @@ def plot_pool_sizes(
         for line in ax.get_lines():
             if line.get_label().startswith("sequential"):
                 line.set_label("one worker (1×)")
-        ax.set_xlabel("pool size (max_workers)", fontsize=LABEL_SIZE)
-        ax.set_ylabel("speedup (× one worker)", fontsize=LABEL_SIZE)
+        label_axes(ax, "pool size (max_workers)", "speedup (× one worker)", "")
         ax.legend(fontsize=LEGEND_SIZE)
     return fig

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..core.semaphores import DownloadRun
-from .figures import LABEL_SIZE, LEGEND_SIZE, MODE_STYLE, TITLE_SIZE, figure
+from .figures import LEGEND_SIZE, MODE_STYLE, TITLE_SIZE, figure, label_axes
+from .speedup import mode_line
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -47,18 +48,8 @@ def plot_permit_runs(runs: Sequence[DownloadRun], title: str = "") -> Figure:
             linewidth=1.5,
             label="ideal: no overhead",
         )
-    left.plot(
-        permits,
-        [r.throughput for r in runs],
-        marker=style["marker"],
-        color=style["color"],
-        linewidth=2.5,
-        markersize=8,
-        label="measured",
-    )
-    left.set_xlabel("permits (semaphore size)", fontsize=LABEL_SIZE)
-    left.set_ylabel("downloads per second", fontsize=LABEL_SIZE)
-    left.set_title("Throughput", fontsize=TITLE_SIZE)
+    mode_line(left, permits, [r.throughput for r in runs], "measured", style)
+    label_axes(left, "permits (semaphore size)", "downloads per second", "Throughput")
     left.set_ylim(bottom=0)
     left.legend(fontsize=LEGEND_SIZE)
 
@@ -78,9 +69,9 @@ def plot_permit_runs(runs: Sequence[DownloadRun], title: str = "") -> Figure:
         alpha=0.8,
         label="measured peak",
     )
-    right.set_xlabel("permits (semaphore size)", fontsize=LABEL_SIZE)
-    right.set_ylabel("most downloads at once", fontsize=LABEL_SIZE)
-    right.set_title("Concurrency", fontsize=TITLE_SIZE)
+    label_axes(
+        right, "permits (semaphore size)", "most downloads at once", "Concurrency"
+    )
     right.legend(fontsize=LEGEND_SIZE)
     for ax in (left, right):
         ax.set_xscale("log", base=2)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__: list[str] = ["plot_speedup", "plot_sweep", "plot_times"]
+__all__: list[str] = ["plot_speedup", "plot_sweep"]
 
 
 class Timing(Protocol):
@@ -40,7 +40,7 @@ class Timing(Protocol):
 
 
 def mode_line(
-    ax: Axes, xs: list[int], ys: list[float], mode: str, style: dict[str, str]
+    ax: Axes, xs: Sequence[float], ys: Sequence[float], mode: str, style: dict[str, str]
 ) -> None:
     """One measured line, in the mode's colour and marker."""
     ax.plot(
@@ -187,28 +187,11 @@ def _draw_speedup(
     ax.legend(fontsize=LEGEND_SIZE)
 
 
-def _cores(cores: int | None) -> int:
+def resolve_cores(cores: int | None) -> int:
+    """``cores``, checked, or this machine's usable cores when None."""
     if cores is None:
         return usable_cores()
     return check_int("cores", cores, minimum=1)
-
-
-def plot_times(
-    results: Sequence[Timing],
-    title: str = "Wall time vs workers",
-    ax: Axes | None = None,
-) -> Figure:
-    """Wall time (s) against workers, one line per mode; sequential is a
-    dashed horizontal reference line. ``results`` come from ``lab.sweep``
-    (``02_the_gil.ipynb``).
-    """
-    checked = _check_results(results)
-    if ax is None:
-        fig, ax = figure()
-    else:
-        fig = cast("Figure", ax.get_figure())
-    _draw_times(ax, checked, title)
-    return fig
 
 
 def plot_speedup(
@@ -226,7 +209,7 @@ def plot_speedup(
     ``02_the_gil.ipynb``.
     """
     checked = _check_results(results)
-    n_cores = _cores(cores)
+    n_cores = resolve_cores(cores)
     check_choice("ideal", ideal, IDEALS)
     if ax is None:
         fig, ax = figure()
@@ -245,7 +228,7 @@ def plot_sweep(
     """Wall time and speedup side by side (the speedup panel's picture,
     ``00_start_here.ipynb``); arguments as for :func:`plot_speedup`."""
     checked = _check_results(results)
-    n_cores = _cores(cores)
+    n_cores = resolve_cores(cores)
     check_choice("ideal", ideal, IDEALS)
     fig, (left, right) = figure(ncols=2)
     _draw_times(left, checked, "Wall time vs workers")

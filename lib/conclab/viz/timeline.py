@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..core.env import usable_cores
 from ..core.runner import RunResult
 from ..core.ticks import GAP, TickRun, progress_intervals
 from ..core.timeline import Span
 from ..core.validate import check_choice, check_number
-from .figures import LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE
+from .figures import LABEL_SIZE, LEGEND_SIZE, TICK_SIZE, TITLE_SIZE, label_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__: list[str] = ["plot_ticks", "plot_timeline"]
-
-
-def _new_axes(ax: Axes | None, width: float = 9, height: float = 3.6):
-    if ax is not None:
-        return ax.figure, ax
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), layout="constrained")
-    ax = fig.add_subplot()
-    ax.tick_params(labelsize=TICK_SIZE)
-    return fig, ax
 
 
 def _worker_order(names: Iterable[str]) -> list[str]:
@@ -81,7 +70,14 @@ def plot_timeline(
             raise TypeError(f"spans must hold Span objects, got {type(span).__name__}")
     check_choice("unit", unit, ("ms", "s"))
     scale = 1000.0 if unit == "ms" else 1.0
-    fig, ax = _new_axes(ax)
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(9, 3.6), layout="constrained")
+        ax = fig.add_subplot()
+        ax.tick_params(labelsize=TICK_SIZE)
+    else:
+        fig = cast("Figure", ax.figure)
     if not spans:
         ax.text(0.5, 0.5, "no spans", ha="center", va="center")
         ax.set_axis_off()
@@ -129,12 +125,9 @@ def plot_timeline(
     ax.set_yticks(range(len(workers)), workers)
     ax.set_ylim(len(workers) - 0.4, -0.6)
     ax.set_xlim(0, total * 1.02 if total > 0 else 1)
-    ax.set_xlabel(f"time since start ({unit})", fontsize=LABEL_SIZE)
-    ax.set_ylabel("worker", fontsize=LABEL_SIZE)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(
-        title or f"{len(spans)} tasks on {len(workers)} worker(s)", fontsize=TITLE_SIZE
-    )
+    title = title or f"{len(spans)} tasks on {len(workers)} worker(s)"
+    label_axes(ax, f"time since start ({unit})", "worker", title)
     return fig
 
 
