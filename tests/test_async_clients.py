@@ -214,3 +214,20 @@ def test_left_running_needs_a_snapshot():
         lab.left_running({})
     with pytest.raises(TypeError):
         lab.left_running({"tasks": set(), "threads": set()})
+
+
+def test_inet_connections_works_with_psutil_5_and_6() -> None:
+    """running_now() and the cluster's snapshot on Colab's psutil 5.9, which
+    has ``connections`` only, and on psutil 6+ (``net_connections``)."""
+    from conclab.core.children import inet_connections
+
+    class Old:
+        def connections(self, kind: str) -> list[str]:
+            return [f"old {kind}"]
+
+    class New(Old):
+        def net_connections(self, kind: str) -> list[str]:
+            return [f"new {kind}"]
+
+    assert inet_connections(Old()) == ["old inet"]
+    assert inet_connections(New()) == ["new inet"]

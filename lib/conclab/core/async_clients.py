@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .async_server import MAX_CONNECTIONS, AsyncCorpusServer, raise_open_files
-from .children import live_children
+from .children import inet_connections, live_children
 from .corpus import document
 from .kernel import KERNEL_MODULES, kernel_thread
 from .letters import count_letters
@@ -530,10 +530,7 @@ def running_now() -> dict[str, set[Any]]:
         tasks = {t for t in asyncio.all_tasks() if t is not current and not t.done()}
     except RuntimeError:  # no running loop in this thread
         tasks = set()
-    sockets = {
-        (c.laddr, c.raddr, c.status)
-        for c in psutil.Process().net_connections(kind="inet")
-    }
+    sockets = {(c.laddr, c.raddr, c.status) for c in inet_connections(psutil.Process())}
     return {
         "tasks": tasks,
         "threads": set(threading.enumerate()),

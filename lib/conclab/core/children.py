@@ -127,6 +127,13 @@ def live_children() -> list[tuple[int, str]]:
 CHILD_TIMEOUT = 60.0
 
 
+def inet_connections(proc: Any) -> list[Any]:
+    """``proc``'s inet sockets (a ``psutil.Process``). psutil 6 renamed
+    ``connections`` to ``net_connections``; Colab has shipped psutil 5.9."""
+    getter = getattr(proc, "net_connections", None) or proc.connections
+    return list(getter(kind="inet"))
+
+
 def receive_or_fail(conn: Any, timeout: float, process: Any) -> Any:
     """Receive one message from a child, or fail clearly if it died or hung."""
     if not conn.poll(timeout):

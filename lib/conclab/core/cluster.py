@@ -32,6 +32,7 @@ from importlib import metadata
 from importlib.util import find_spec
 from typing import Any
 
+from .children import inet_connections
 from .env import mp_context, start_method, usable_cores
 from .validate import check_int, check_number
 
@@ -328,11 +329,6 @@ class Snapshot:
     listening: frozenset[tuple[int, str]] = frozenset()
 
 
-def _connections(proc: Any) -> list[Any]:
-    getter = getattr(proc, "net_connections", None) or proc.connections
-    return getter(kind="inet")
-
-
 def snapshot() -> Snapshot:
     """What runs now (see :class:`Snapshot`); take one before a demo."""
     import psutil
@@ -354,7 +350,7 @@ def snapshot() -> Snapshot:
                 if any(helper in line for helper in PROCESS_WIDE_HELPERS):
                     continue
                 processes[proc.pid] = line
-            for conn in _connections(proc):
+            for conn in inet_connections(proc):
                 if conn.status == psutil.CONN_LISTEN and conn.laddr:
                     listening.add((proc.pid, f"{conn.laddr.ip}:{conn.laddr.port}"))
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
