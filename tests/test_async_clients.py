@@ -217,8 +217,8 @@ def test_left_running_needs_a_snapshot():
 
 
 def test_inet_connections_works_with_psutil_5_and_6() -> None:
-    """running_now() and the cluster's snapshot on Colab's psutil 5.9, which
-    has ``connections`` only, and on psutil 6+ (``net_connections``)."""
+    """running_now() and the cluster's snapshot on psutil 5.9 (which
+    pyproject allows), with ``connections`` only, and on psutil 6+."""
     from conclab.core.children import inet_connections
 
     class Old:

@@ -129,7 +129,7 @@ CHILD_TIMEOUT = 60.0
 
 def inet_connections(proc: Any) -> list[Any]:
     """``proc``'s inet sockets (a ``psutil.Process``). psutil 6 renamed
-    ``connections`` to ``net_connections``; Colab has shipped psutil 5.9."""
+    ``connections`` to ``net_connections``; pyproject allows psutil 5.9."""
     getter = getattr(proc, "net_connections", None) or proc.connections
     return list(getter(kind="inet"))
 
