@@ -74,11 +74,10 @@ def pytest_collection_modifyitems(
     # (noxfile.py, unit()). Single-threaded processes, not pytest-xdist: its
     # workers keep an I/O thread, and forking beside a thread is the warning
     # 3.15 makes an error.
-    shard = SHARD
-    if shard:
-        index, _, count = shard.partition("/")
+    if SHARD:
+        index, _, count = SHARD.partition("/")
         if not (index.isdigit() and count.isdigit() and int(index) < int(count)):
-            raise pytest.UsageError(f"CONCLAB_SHARD must be i/n with i < n: {shard!r}")
+            raise pytest.UsageError(f"CONCLAB_SHARD must be i/n with i < n: {SHARD!r}")
         i, n = int(index), int(count)
         config.hook.pytest_deselected(
             items=[t for k, t in enumerate(items) if k % n != i]

@@ -145,12 +145,9 @@ def stage(name: str, spec: str | None, covers: str, *, alone: bool = False) -> C
     """A nox session for one stage; records its result for the summary.
 
     ``alone``: `make test` runs this stage by itself, before the others run
-    two at a time. The free-threaded stage does: measured here on 3.13.5t,
-    while three busy processes kept both cores oversubscribed, starting a
-    thread took ~56 ms instead of 0.4 ms (the GIL build: 0.1 ms), and 20
-    threads fetching 20 documents with 50 ms latency were 1.4-2.9x faster than
-    one instead of ~14x (the GIL build: 10-15x). With one core busy it
-    behaved as on an idle machine, which is what the notebooks promise.
+    two at a time. The free-threaded stage does: on an oversubscribed machine
+    3.13.5t starts threads and hands locks over far more slowly (README,
+    "Testing", has the measurements).
     """
     exe, why = None, ""
     for each in spec.split("|") if spec else ():  # the first one found
@@ -378,8 +375,7 @@ def begin() -> int:
     (RESULTS / "run.json").write_text(
         json.dumps({"started": time.time(), "stages": STAGES}), encoding="utf-8"
     )
-    shared = [name for name in STAGES if name not in ALONE]
-    print(f"stages: {', '.join(ALONE)} alone, then {', '.join(shared)}", flush=True)
+    print(f"stages: {', '.join(ALONE)} alone, then {', '.join(_shared())}", flush=True)
     return 0
 
 
@@ -389,9 +385,13 @@ def alone() -> int:
     return 0
 
 
+def _shared() -> list[str]:
+    return [name for name in STAGES if name not in ALONE]
+
+
 def shared() -> int:
     """The other stages, in start order: `make test` runs them side by side."""
-    print(" ".join(name for name in STAGES if name not in ALONE))
+    print(" ".join(_shared()))
     return 0
 
 
