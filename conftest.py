@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psutil
 import pytest
@@ -28,6 +29,10 @@ PROCESS_LIFETIME_THREADS = ("Dask-Offload_",)
 # Taken out of the environment, so that a pytest a test starts (the nbval
 # harness tests) runs all of its own tests.
 SHARD = os.environ.pop("CONCLAB_SHARD", "")
+# A folder where this pytest notes the test running now and the tests that
+# failed (noxfile.py, why_failed()): the stage's summary line names them,
+# also when the interpreter crashes mid-test.
+NOTES = os.environ.pop("CONCLAB_TEST_NOTES", "")
 
 
 def _children() -> set[int]:
@@ -83,6 +88,17 @@ def pytest_collection_modifyitems(
             items=[t for k, t in enumerate(items) if k % n != i]
         )
         items[:] = items[i::n]
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple) -> None:
+    if NOTES:
+        Path(NOTES, "running").write_text(nodeid, encoding="utf-8")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if NOTES and report.failed:
+        with open(Path(NOTES, "failed"), "a", encoding="utf-8") as f:
+            f.write(report.nodeid + "\n")
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -171,6 +172,10 @@ def stage(name: str, spec: str | None, covers: str, *, alone: bool = False) -> C
                     session.skip(why)
                 func(session)
                 status = "passed"
+            except BaseException as exc:  # session.error's reason, for the summary
+                if status == "failed" and str(exc):
+                    note = f"{note} -- {exc}"
+                raise
             finally:
                 record(name, status, time.monotonic() - start, note)
 
@@ -233,21 +238,27 @@ def unit(session: nox.Session, *, repo_checks: bool, shards: int = 2) -> None:
     bin_dir = str(Path(session.virtualenv.location) / "bin")
     env = {**os.environ, "VIRTUAL_ENV": str(session.virtualenv.location),
            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}  # fmt: skip
-    failed = []
+    failed: list[str] = []
     with contextlib.ExitStack() as logs:
+        folder = Path(logs.enter_context(tempfile.TemporaryDirectory()))
+        notes = [folder / f"shard-{i}" for i in range(shards)]  # why_failed()
+        for each in notes:
+            each.mkdir()
         others = []
         for i in range(1, shards):
             log = logs.enter_context(tempfile.TemporaryFile())
             child = subprocess.Popen(
                 [str(Path(bin_dir) / "python"), *args],
-                env={**env, "CONCLAB_SHARD": f"{i}/{shards}"},
+                env={**env, "CONCLAB_SHARD": f"{i}/{shards}",
+                     "CONCLAB_TEST_NOTES": str(notes[i])},
                 stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             others.append((i, child, log))
         try:
-            session.run("python", *args, env={"CONCLAB_SHARD": f"0/{shards}"})
-        except nox.command.CommandFailed:
-            failed.append(0)
+            session.run("python", *args, env={"CONCLAB_SHARD": f"0/{shards}",
+                        "CONCLAB_TEST_NOTES": str(notes[0])})  # fmt: skip
+        except nox.command.CommandFailed as exc:
+            failed.append(why_failed(1, exc.return_code, notes[0]))
         finally:
             for i, child, log in others:  # each ends by itself (pytest-timeout)
                 code = child.wait()
@@ -255,9 +266,30 @@ def unit(session: nox.Session, *, repo_checks: bool, shards: int = 2) -> None:
                 session.log(f"unit tests, shard {i + 1} of {shards} (exit {code}):")
                 print(log.read().decode("utf-8", "replace"), flush=True)
                 if code:
-                    failed.append(i)
+                    failed.append(why_failed(i + 1, code, notes[i]))
     if failed:
-        session.error(f"unit tests failed in shard(s) {[i + 1 for i in failed]}")
+        session.error("unit tests failed: " + "; ".join(failed))
+
+
+def why_failed(shard: int, code: int | None, folder: Path) -> str:
+    """What went wrong in one pytest process, for the summary line: the tests
+    that failed, or, if a signal killed it, the signal and the test it was
+    running. conftest.py writes both into ``folder`` (CONCLAB_TEST_NOTES)."""
+    where = f"shard {shard}" if shard else "pytest"
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        running = folder / "running"
+        test = running.read_text(encoding="utf-8") if running.exists() else "?"
+        return f"{where} killed by {name} during {test}"
+    listed = folder / "failed"
+    failed = listed.read_text(encoding="utf-8").split() if listed.exists() else []
+    if not failed:
+        return f"{where} exit {code}"
+    more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+    return f"{where}: {len(failed)} failed: {', '.join(failed[:3])}{more}"
 
 
 def nbval(
@@ -265,11 +297,18 @@ def nbval(
 ) -> None:
     """Every notebook under nbval; ``method`` None leaves the default.
     ``twice``: then every cell again in the same kernel (a second Run All)."""
-    session.log(f"nbval, start method {method or 'unset (the default)'}")
-    session.run(
-        "python", "-m", "pytest", *NBVAL, *(["--nbval-lax"] if lax else []),
-        env={"CONCLAB_START_METHOD": method, "CONCLAB_NBVAL_TWICE": str(int(twice))},
-    )  # fmt: skip
+    label = f"start method {method or 'unset (the default)'}"
+    session.log(f"nbval, {label}")
+    with tempfile.TemporaryDirectory() as notes:
+        try:
+            session.run(
+                "python", "-m", "pytest", *NBVAL, *(["--nbval-lax"] if lax else []),
+                env={"CONCLAB_START_METHOD": method, "CONCLAB_TEST_NOTES": notes,
+                     "CONCLAB_NBVAL_TWICE": str(int(twice))},
+            )  # fmt: skip
+        except nox.command.CommandFailed as exc:
+            why = why_failed(0, exc.return_code, Path(notes))
+            session.error(f"nbval ({label}) failed: {why}")
 
 
 def expect(session: nox.Session, code: str) -> None:
@@ -280,7 +319,8 @@ def expect(session: nox.Session, code: str) -> None:
 @stage("py3.13", "3.13", "unit + repo checks, nbval fork/forkserver/spawn;"
        " ipywidgets 7.7.1 (Colab's)")  # fmt: skip
 def py313(session: nox.Session) -> None:
-    install(session, "-e", ".[test,dask]", "ipywidgets==7.7.1")
+    # nox: tests/test_harness.py checks what the summary says of a failure.
+    install(session, "-e", ".[test,dask]", "ipywidgets==7.7.1", dev_pin("nox"))
     unit(session, repo_checks=True)
     for method in ("fork", "forkserver", "spawn"):
         nbval(session, method)

@@ -181,3 +181,51 @@ def test_a_bad_shard_is_a_clear_error(shard):
     result = _collected(shard)
     assert result.returncode != 0
     assert "CONCLAB_SHARD must be i/n with i < n" in result.stdout + result.stderr
+
+
+_CRASH_AND_FAIL = """
+import os, signal
+
+def test_fails():
+    assert 1 == 2
+
+def test_crashes():
+    os.kill(os.getpid(), signal.SIGSEGV)
+"""
+
+
+def test_the_summary_names_a_failed_test_and_the_test_a_crash_killed(tmp_path):
+    """noxfile.py's why_failed(), from what conftest.py notes as tests run:
+    CI shows only the end of the log, so the stage's summary line must say
+    which test failed, or which one was running when a signal killed pytest."""
+    import importlib.util
+
+    pytest.importorskip("nox", reason="the py3.13 stage installs nox")
+    spec = importlib.util.spec_from_file_location("noxfile", ROOT / "noxfile.py")
+    assert spec and spec.loader
+    noxfile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(noxfile)
+
+    (tmp_path / "conftest.py").write_text(
+        (ROOT / "conftest.py").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (tmp_path / "test_tiny.py").write_text(_CRASH_AND_FAIL, encoding="utf-8")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    env = {**os.environ, "CONCLAB_TEST_NOTES": str(notes)}
+    env.pop("CONCLAB_SHARD", None)
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p",
+           "no:faulthandler", "-q", "test_tiny.py"]  # fmt: skip
+    done = subprocess.run(
+        cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == -11, done.stdout + done.stderr
+    assert noxfile.why_failed(1, done.returncode, notes) == (
+        "shard 1 killed by SIGSEGV during test_tiny.py::test_crashes"
+    )
+    (notes / "running").unlink()
+    assert (
+        noxfile.why_failed(0, 1, notes) == "pytest: 1 failed: test_tiny.py::test_fails"
+    )
+    (notes / "failed").unlink()
+    assert noxfile.why_failed(2, 3, notes) == "shard 2 exit 3"
