@@ -12,6 +12,7 @@ import importlib
 import logging
 import os
 import socket
+import sys
 import threading
 
 import pytest
@@ -115,6 +116,28 @@ def test_worker_start_method_never_forks(method):
     assert got == (method if method != "fork" else "forkserver")
     settings = lab.dask_settings(method)
     assert settings["distributed.worker.multiprocessing-method"] == got
+
+
+def _profiler_unsafe() -> bool:
+    return lab.free_threaded_build() and sys.version_info < (3, 14)
+
+
+def test_dask_profiles_threads_except_on_the_free_threaded_313(clean):
+    """dask_settings(): Dask's profiler reads other threads' frames, which can
+    crash the free-threaded 3.13; there the scheduler and every worker run
+    without it, elsewhere they keep it."""
+    import dask
+
+    want = not _profiler_unsafe()
+    settings = lab.dask_settings()
+    assert settings.get("distributed.worker.profile.enabled", True) is want
+    with lab.local_cluster(1) as cluster, Client(cluster.scheduler_address) as client:
+        on_workers = client.run(
+            lambda: dask.config.get("distributed.worker.profile.enabled")
+        )
+        assert list(on_workers.values()) == [want]
+        profilers = [t for t in threading.enumerate() if t.name == "Profile"]
+        assert bool(profilers) is want  # the scheduler's, in this process
 
 
 def test_worker_start_method_follows_the_environment(monkeypatch):
