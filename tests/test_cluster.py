@@ -136,8 +136,8 @@ def test_dask_profiles_threads_except_on_the_free_threaded_313(clean):
             lambda: dask.config.get("distributed.worker.profile.enabled")
         )
         assert list(on_workers.values()) == [want]
-        profilers = [t for t in threading.enumerate() if t.name == "Profile"]
-        assert bool(profilers) is want  # the scheduler's, in this process
+        if not want:  # the scheduler's profiler would run in this process
+            assert not [t for t in threading.enumerate() if t.name == "Profile"]
 
 
 def test_worker_start_method_follows_the_environment(monkeypatch):

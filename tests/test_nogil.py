@@ -369,10 +369,10 @@ def test_plots_refuse_empty_input():
 
 
 def test_lost_share_counts_the_account_in_updates():
-    assert viz._lost_share({"expected": 100, "got": 300, "updates": 40}, "a") == 0.5
-    assert viz._lost_share({"expected": 10, "got": 4}, "c") == 0.6
+    assert viz._lost_share({"expected": 100, "got": 300, "updates": 40}) == 0.5
+    assert viz._lost_share({"expected": 10, "got": 4}) == 0.6
     row = {"expected": 10, "got": 4, "trials": [4, 10]}
-    assert viz._lost_share(row, "c") == pytest.approx(0.3)
+    assert viz._lost_share(row) == pytest.approx(0.3)
 
 
 def test_the_panel_shows_the_given_run_then_measures_on_run(monkeypatch):

@@ -450,5 +450,8 @@ def test_the_experiment_measures_without_any_widget():
     assert "sleep, size 0 ms: 2 tasks" in e.figure()._suptitle.get_text()
     with pytest.raises(ValueError, match="sequential"):
         lab.SpeedupExperiment(modes=("threads",))
+    for modes in ("sequential", ()):  # one str is not a list of modes
+        with pytest.raises(ValueError, match="modes must be a non-empty list"):
+            lab.SpeedupExperiment(modes=modes)
     with pytest.raises(ValueError, match="latency"):
         lab.SpeedupExperiment("http fetch", size=10)

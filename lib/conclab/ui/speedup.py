@@ -74,9 +74,9 @@ class SpeedupExperiment:
         cores: int | None = None,
     ) -> None:
         spec = WORKLOADS[check_choice("workload", workload, WORKLOADS)]
-        modes = tuple(MODES if modes is None else modes)
-        if isinstance(modes, str) or not modes:
+        if isinstance(modes, str) or (modes is not None and not modes):
             raise ValueError("modes must be a non-empty list of " + ", ".join(MODES))
+        modes = tuple(MODES if modes is None else modes)
         for mode in modes:
             check_choice("modes", mode, MODES)
         if "sequential" not in modes:

@@ -135,7 +135,7 @@ def plot_single_thread_cost(
     return fig
 
 
-def _lost_share(row: Mapping[str, Any], name: str) -> float:
+def _lost_share(row: Mapping[str, Any]) -> float:
     """Net share of updates lost, the mean over the row's trials: for the
     account each update is ±10, and ``row["updates"]`` of them were made."""
     shares = []
@@ -153,7 +153,7 @@ def plot_lost_updates(rows: Mapping[str, Mapping[str, Any]], title: str = "") ->
     if not rows:
         raise ValueError("rows must not be empty: run lab.measure_races() first")
     names = list(rows)
-    shares = [100 * _lost_share(rows[n], n) for n in names]
+    shares = [100 * _lost_share(rows[n]) for n in names]
     fig, ax = figure(figsize=(9, 0.55 * len(names) + 1.8))
     colors = ["#888888" if "locked" in n else "#d62728" for n in names]
     bars = ax.barh(names[::-1], shares[::-1], color=colors[::-1])
