@@ -179,9 +179,9 @@ def dask_settings(method: str | None = None) -> dict[str, object]:
       (``sys._current_frames()``) while they run, and on that build reading
       a frame its thread is leaving is a use-after-free (CPython gh-152355,
       fixed in 3.14, not backported). Measured on 3.13.5t, sampling every
-      1 ms: the client's process crashed (SIGSEGV) in 2 of 3 runs of 15 s
-      and a worker in the third; with profiling off, 0 of 3; the GIL build
-      3.13, 0 of 2.
+      1 ms: the process of the scheduler and the client crashed (SIGSEGV)
+      in 2 of 3 runs of 15 s, and workers died in all three; with profiling
+      off nothing died in 3 runs, nor on the GIL build 3.13 in 2.
     """
     settings: dict[str, object] = {
         "distributed.worker.multiprocessing-method": worker_start_method(method),
