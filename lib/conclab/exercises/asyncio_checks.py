@@ -211,7 +211,7 @@ async def check_nonblocking(
     one document without blocking the event loop. Three calls run together
     against ``server`` (a :func:`conclab.serve_corpus_async` server) with a
     0.2 s latency, under :func:`conclab.watch_loop`: the loop must stay
-    responsive (lag under 0.1 s) and the three must overlap.
+    responsive (no loop stall of 3/4 of the latency) and the three must overlap.
     """
     problem = _not_async("fetch_count", fetch_count)
     if problem:
@@ -244,7 +244,9 @@ async def check_nonblocking(
         return not_yet(
             "fetch_count(url) must return the letter table of that document."
         )
-    if lag.max >= _LATENCY / 2:
+    # A blocking download stalls the loop for the whole latency (0.2 s, about
+    # 0.195 s seen by a 5 ms tick); 3/4 of it leaves room for a busy machine.
+    if lag.max >= 0.75 * _LATENCY:
         return not_yet(
             "the event loop was blocked while the documents downloaded: "
             "something inside the coroutine waits without await."
