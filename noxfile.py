@@ -255,10 +255,9 @@ def unit(session: nox.Session, *, repo_checks: bool, shards: int = 2) -> None:
             )  # fmt: skip
             others.append((i, child, log))
         try:
-            session.run("python", *args, env={"CONCLAB_SHARD": f"0/{shards}",
-                        "CONCLAB_TEST_NOTES": str(notes[0])})  # fmt: skip
-        except nox.command.CommandFailed as exc:
-            failed.append(why_failed(1, exc.return_code, notes[0]))
+            why = run_pytest(session, args, {"CONCLAB_SHARD": f"0/{shards}"}, notes[0])
+            if why:
+                failed.append(f"shard 1: {why}")
         finally:
             for i, child, log in others:  # each ends by itself (pytest-timeout)
                 code = child.wait()
@@ -266,16 +265,27 @@ def unit(session: nox.Session, *, repo_checks: bool, shards: int = 2) -> None:
                 session.log(f"unit tests, shard {i + 1} of {shards} (exit {code}):")
                 print(log.read().decode("utf-8", "replace"), flush=True)
                 if code:
-                    failed.append(why_failed(i + 1, code, notes[i]))
+                    failed.append(f"shard {i + 1}: {why_failed(code, notes[i])}")
     if failed:
         session.error("unit tests failed: " + "; ".join(failed))
 
 
-def why_failed(shard: int, code: int | None, folder: Path) -> str:
+def run_pytest(
+    session: nox.Session, args: list[str], env: dict[str, str | None], notes: Path
+) -> str | None:
+    """``python -m pytest args`` in the stage's venv; None if it passed, else
+    why_failed()'s reason (conftest.py notes the tests in ``notes``)."""
+    try:
+        session.run("python", *args, env={**env, "CONCLAB_TEST_NOTES": str(notes)})
+    except nox.command.CommandFailed as exc:
+        return why_failed(exc.return_code, notes)
+    return None
+
+
+def why_failed(code: int | None, folder: Path) -> str:
     """What went wrong in one pytest process, for the summary line: the tests
     that failed, or, if a signal killed it, the signal and the test it was
     running. conftest.py writes both into ``folder`` (CONCLAB_TEST_NOTES)."""
-    where = f"shard {shard}" if shard else "pytest"
     if code is not None and code < 0:
         try:
             name = signal.Signals(-code).name
@@ -283,13 +293,13 @@ def why_failed(shard: int, code: int | None, folder: Path) -> str:
             name = f"signal {-code}"
         running = folder / "running"
         test = running.read_text(encoding="utf-8") if running.exists() else "?"
-        return f"{where} killed by {name} during {test}"
+        return f"killed by {name} during {test}"
     listed = folder / "failed"
     failed = listed.read_text(encoding="utf-8").split() if listed.exists() else []
     if not failed:
-        return f"{where} exit {code}"
+        return f"exit {code}"
     more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
-    return f"{where}: {len(failed)} failed: {', '.join(failed[:3])}{more}"
+    return f"{len(failed)} failed: {', '.join(failed[:3])}{more}"
 
 
 def nbval(
@@ -299,16 +309,12 @@ def nbval(
     ``twice``: then every cell again in the same kernel (a second Run All)."""
     label = f"start method {method or 'unset (the default)'}"
     session.log(f"nbval, {label}")
+    args = ["-m", "pytest", *NBVAL, *(["--nbval-lax"] if lax else [])]
+    env = {"CONCLAB_START_METHOD": method, "CONCLAB_NBVAL_TWICE": str(int(twice))}
     with tempfile.TemporaryDirectory() as notes:
-        try:
-            session.run(
-                "python", "-m", "pytest", *NBVAL, *(["--nbval-lax"] if lax else []),
-                env={"CONCLAB_START_METHOD": method, "CONCLAB_TEST_NOTES": notes,
-                     "CONCLAB_NBVAL_TWICE": str(int(twice))},
-            )  # fmt: skip
-        except nox.command.CommandFailed as exc:
-            why = why_failed(0, exc.return_code, Path(notes))
-            session.error(f"nbval ({label}) failed: {why}")
+        why = run_pytest(session, args, env, Path(notes))
+    if why:
+        session.error(f"nbval ({label}) failed: {why}")
 
 
 def expect(session: nox.Session, code: str) -> None:

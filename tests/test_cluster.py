@@ -118,17 +118,13 @@ def test_worker_start_method_never_forks(method):
     assert settings["distributed.worker.multiprocessing-method"] == got
 
 
-def _profiler_unsafe() -> bool:
-    return lab.free_threaded_build() and sys.version_info < (3, 14)
-
-
 def test_dask_profiles_threads_except_on_the_free_threaded_313(clean):
     """dask_settings(): Dask's profiler reads other threads' frames, which can
     crash the free-threaded 3.13; there the scheduler and every worker run
     without it, elsewhere they keep it."""
     import dask
 
-    want = not _profiler_unsafe()
+    want = not (lab.free_threaded_build() and sys.version_info < (3, 14))
     settings = lab.dask_settings()
     assert settings.get("distributed.worker.profile.enabled", True) is want
     with lab.local_cluster(1) as cluster, Client(cluster.scheduler_address) as client:
