@@ -15,12 +15,14 @@ in pyenv and among uv's managed Pythons.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import glob
 import hashlib
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -28,7 +30,7 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import nox
@@ -160,7 +162,7 @@ def stage(name: str, spec: str | None, covers: str, *, alone: bool = False) -> C
     def decorate(func: Callable[[nox.Session], None]) -> Callable:
         @functools.wraps(func)
         def run(session: nox.Session) -> None:
-            start = time.monotonic()
+            start, cpu = time.monotonic(), cpu_seconds()
             status, note = "failed", covers
             try:
                 if missing:
@@ -177,7 +179,9 @@ def stage(name: str, spec: str | None, covers: str, *, alone: bool = False) -> C
                     note = f"{note} -- {exc}"
                 raise
             finally:
-                record(name, status, time.monotonic() - start, note)
+                record(
+                    name, status, time.monotonic() - start, cpu_seconds() - cpu, note
+                )
 
         STAGES.append(name)
         if alone:
@@ -191,10 +195,20 @@ def stage(name: str, spec: str | None, covers: str, *, alone: bool = False) -> C
     return decorate
 
 
-def record(name: str, status: str, seconds: float, note: str) -> None:
+def cpu_seconds() -> float:
+    """CPU time of this process and the children it waited for (pytest, its
+    kernels and their pools, Chromium): what a stage costs the machine."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def record(name: str, status: str, seconds: float, cpu: float, note: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    row = {"name": name, "status": status, "seconds": seconds, "note": note,
-           "finished": time.time()}  # fmt: skip
+    row = {"name": name, "status": status, "seconds": seconds, "cpu": cpu,
+           "note": note, "finished": time.time()}  # fmt: skip
     (RESULTS / f"{name}.json").write_text(json.dumps(row), encoding="utf-8")
 
 
@@ -223,63 +237,96 @@ def dev_pin(name: str) -> str:
     return name
 
 
-def unit(session: nox.Session, *, repo_checks: bool, shards: int = 2) -> None:
-    """The library's tests, in ``shards`` pytest processes side by side.
+@dataclasses.dataclass
+class Job:
+    """One pytest process of a stage; ``label`` names it in the log and, with
+    why it failed, on the stage's summary line."""
+
+    label: str
+    args: list[str]
+    env: dict[str, str]
+
+
+def unit(
+    *, repo_checks: bool, shards: int = 2, posargs: Sequence[str] = ()
+) -> list[Job]:
+    """The library's tests as ``shards`` pytest processes, to run side by side.
 
     Most tests wait (on children, sockets, timeouts): one pytest process keeps
     about half a core busy, so two halve the stage's time on 2 cores. Each
-    process takes every other test (conftest.py, CONCLAB_SHARD); the first
-    prints as it goes, the others' output follows when they end.
+    process takes every other test (conftest.py, CONCLAB_SHARD).
     """
     skip = [] if repo_checks else [f"--ignore={p}" for p in REPO_CHECKS]
     skip += [f"--ignore={p}" for p in SITE_CHECKS]  # the browser stage runs them
     args = ["-m", "pytest", "-p", "no:cacheprovider", "tests",
-            "--ignore=tests/browser", *skip, *session.posargs]  # fmt: skip
+            "--ignore=tests/browser", *skip, *posargs]  # fmt: skip
+    return [
+        Job(
+            f"unit tests, shard {i + 1} of {shards}",
+            args,
+            {"CONCLAB_SHARD": f"{i}/{shards}"},
+        )
+        for i in range(shards)
+    ]
+
+
+def nbval(method: str | None, *, lax: bool = False, twice: bool = False) -> Job:
+    """Every notebook under nbval; ``method`` None leaves the default.
+    ``twice``: then every cell again in the same kernel (a second Run All)."""
+    label = f"nbval, start method {method or 'unset (the default)'}"
+    args = ["-m", "pytest", *NBVAL, *(["--nbval-lax"] if lax else [])]
+    env = {"CONCLAB_NBVAL_TWICE": str(int(twice))}
+    if method:
+        env["CONCLAB_START_METHOD"] = method
+    return Job(label + (", each notebook twice" if twice else ""), args, env)
+
+
+def side_by_side(session: nox.Session, *jobs: Job) -> None:
+    """Run ``jobs`` at once in the stage's venv; fail with why each failed.
+
+    The first prints as it goes, the others' output follows when they end.
+    conftest.py notes the tests each one runs (CONCLAB_TEST_NOTES) for
+    why_failed().
+    """
     bin_dir = str(Path(session.virtualenv.location) / "bin")
     env = {**os.environ, "VIRTUAL_ENV": str(session.virtualenv.location),
            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}  # fmt: skip
+    env.pop("CONCLAB_START_METHOD", None)  # each job says which one it wants
     failed: list[str] = []
     with contextlib.ExitStack() as logs:
         folder = Path(logs.enter_context(tempfile.TemporaryDirectory()))
-        notes = [folder / f"shard-{i}" for i in range(shards)]  # why_failed()
+        notes = [folder / str(i) for i in range(len(jobs))]
         for each in notes:
             each.mkdir()
         others = []
-        for i in range(1, shards):
+        for job, note in zip(jobs[1:], notes[1:], strict=True):
             log = logs.enter_context(tempfile.TemporaryFile())
             child = subprocess.Popen(
-                [str(Path(bin_dir) / "python"), *args],
-                env={**env, "CONCLAB_SHARD": f"{i}/{shards}",
-                     "CONCLAB_TEST_NOTES": str(notes[i])},
+                [str(Path(bin_dir) / "python"), *job.args],
+                env={**env, **job.env, "CONCLAB_TEST_NOTES": str(note)},
                 stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
-            others.append((i, child, log))
+            others.append((job, note, child, log))
+        first = jobs[0]
         try:
-            why = run_pytest(session, args, {"CONCLAB_SHARD": f"0/{shards}"}, notes[0])
-            if why:
-                failed.append(f"shard 1: {why}")
+            session.log(first.label)
+            session.run(
+                "python", *first.args,
+                env={**env, **first.env, "CONCLAB_TEST_NOTES": str(notes[0])},
+                include_outer_env=False,
+            )  # fmt: skip
+        except nox.command.CommandFailed as exc:
+            failed.append(f"{first.label}: {why_failed(exc.return_code, notes[0])}")
         finally:
-            for i, child, log in others:  # each ends by itself (pytest-timeout)
+            for job, note, child, log in others:  # each ends by itself (timeouts)
                 code = child.wait()
                 log.seek(0)
-                session.log(f"unit tests, shard {i + 1} of {shards} (exit {code}):")
+                session.log(f"{job.label} (exit {code}):")
                 print(log.read().decode("utf-8", "replace"), flush=True)
                 if code:
-                    failed.append(f"shard {i + 1}: {why_failed(code, notes[i])}")
+                    failed.append(f"{job.label}: {why_failed(code, note)}")
     if failed:
-        session.error("unit tests failed: " + "; ".join(failed))
-
-
-def run_pytest(
-    session: nox.Session, args: list[str], env: dict[str, str | None], notes: Path
-) -> str | None:
-    """``python -m pytest args`` in the stage's venv; None if it passed, else
-    why_failed()'s reason (conftest.py notes the tests in ``notes``)."""
-    try:
-        session.run("python", *args, env={**env, "CONCLAB_TEST_NOTES": str(notes)})
-    except nox.command.CommandFailed as exc:
-        return why_failed(exc.return_code, notes)
-    return None
+        session.error("failed: " + "; ".join(failed))
 
 
 def why_failed(code: int | None, folder: Path) -> str:
@@ -302,34 +349,17 @@ def why_failed(code: int | None, folder: Path) -> str:
     return f"{len(failed)} failed: {', '.join(failed[:3])}{more}"
 
 
-def nbval(
-    session: nox.Session, method: str | None, *, lax: bool = False, twice: bool = False
-) -> None:
-    """Every notebook under nbval; ``method`` None leaves the default.
-    ``twice``: then every cell again in the same kernel (a second Run All)."""
-    label = f"start method {method or 'unset (the default)'}"
-    session.log(f"nbval, {label}")
-    args = ["-m", "pytest", *NBVAL, *(["--nbval-lax"] if lax else [])]
-    env = {"CONCLAB_START_METHOD": method, "CONCLAB_NBVAL_TWICE": str(int(twice))}
-    with tempfile.TemporaryDirectory() as notes:
-        why = run_pytest(session, args, env, Path(notes))
-    if why:
-        session.error(f"nbval ({label}) failed: {why}")
-
-
 def expect(session: nox.Session, code: str) -> None:
     """Run an assertion about the interpreter (it prints what it found)."""
     session.run("python", "-c", code)
 
 
-@stage("py3.13", "3.13", "unit + repo checks, nbval fork/forkserver/spawn;"
-       " ipywidgets 7.7.1 (Colab's)")  # fmt: skip
-def py313(session: nox.Session) -> None:
-    # nox: tests/test_harness.py checks what the summary says of a failure.
-    install(session, "-e", ".[test,dask]", "ipywidgets==7.7.1", dev_pin("nox"))
-    unit(session, repo_checks=True)
-    for method in ("fork", "forkserver", "spawn"):
-        nbval(session, method)
+@stage("browser", "3.13", "site checks; browser tests (panels, website, slides)")
+def browser(session: nox.Session) -> None:
+    # ipywidgets 8 here: JupyterLab 4's widget manager does not load 7.x models.
+    install(session, "-e", ".[dev]")
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *SITE_CHECKS)
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "tests/browser")
 
 
 @stage("py3.14", "3.14", "unit, nbval with the default start method (forkserver)"
@@ -341,13 +371,13 @@ def py314(session: nox.Session) -> None:
         "import multiprocessing as mp; m = mp.get_start_method();"
         " print('default start method:', m); assert m == 'forkserver', m",
     )
-    unit(session, repo_checks=False)
-    nbval(session, None)
-    nbval(session, "spawn")
+    side_by_side(session, *unit(repo_checks=False, posargs=session.posargs))
+    side_by_side(session, nbval(None))
+    side_by_side(session, nbval("spawn"))
 
 
-@stage("py3.13t", "3.13t|3.14t", "unit, nbval (default start method); free-threaded;"
-       " run alone", alone=True)  # fmt: skip
+@stage("py3.13t", "3.13t|3.14t", "unit beside nbval (default start method);"
+       " free-threaded; run alone", alone=True)  # fmt: skip
 def py313t(session: nox.Session) -> None:
     # Not .[dev]: cffi (under jupyterlab) refuses the free-threaded build.
     # --prefer-binary: matplotlib 3.11.2 has no cp313t wheel, 3.11.1 has.
@@ -358,39 +388,44 @@ def py313t(session: nox.Session) -> None:
         " print('GIL enabled after imports:', sys._is_gil_enabled());"
         " assert not sys._is_gil_enabled()",
     )
-    # One pytest process: two of them, with a third program busy, made 32
-    # threads' waits on the corpus server overlap too little (1.5 s, not 0.1
-    # s), the effect stage() describes.
-    unit(session, repo_checks=False, shards=1)
-    nbval(session, None)
+    # Two pytest processes, the library tests and nbval; the stage runs
+    # alone, so nothing else is busy. Two library-test processes with a third
+    # program busy made 32 threads' waits on the corpus server overlap too
+    # little (1.5 s, not 0.1 s), the effect stage() describes.
+    side_by_side(
+        session,
+        *unit(repo_checks=False, shards=1, posargs=session.posargs),
+        nbval(None),
+    )
 
 
 @stage("py3.12", "3.12", "unit, nbval fork, each notebook run twice in one kernel")
 def py312(session: nox.Session) -> None:
     install(session, "-e", ".[test,dask]")
-    unit(session, repo_checks=False)
-    nbval(session, "fork", twice=True)
+    side_by_side(session, *unit(repo_checks=False, posargs=session.posargs))
+    side_by_side(session, nbval("fork", twice=True))
+
+
+@stage("py3.13", "3.13", "unit + repo checks, nbval fork (Colab's);"
+       " ipywidgets 7.7.1 (Colab's)")  # fmt: skip
+def py313(session: nox.Session) -> None:
+    # nox: tests/test_harness.py checks what the summary says of a failure.
+    install(session, "-e", ".[test,dask]", "ipywidgets==7.7.1", dev_pin("nox"))
+    side_by_side(session, *unit(repo_checks=True, posargs=session.posargs))
+    side_by_side(session, nbval("fork"))
 
 
 @stage("py3.15", "3.15", "unit, every notebook executed (nbval --nbval-lax)")
 def py315(session: nox.Session) -> None:
     install(session, "-e", ".[test,dask]")
-    unit(session, repo_checks=False)
-    nbval(session, None, lax=True)
-
-
-@stage("browser", "3.13", "site checks; browser tests (panels, website, slides)")
-def browser(session: nox.Session) -> None:
-    # ipywidgets 8 here: JupyterLab 4's widget manager does not load 7.x models.
-    install(session, "-e", ".[dev]")
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *SITE_CHECKS)
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "tests/browser")
+    side_by_side(session, *unit(repo_checks=False, posargs=session.posargs))
+    side_by_side(session, nbval(None, lax=True))
 
 
 @stage("py3.11", "3.11", "unit (the oldest supported Python)")
 def py311(session: nox.Session) -> None:
     install(session, "-e", ".[test,dask]")
-    unit(session, repo_checks=False)
+    side_by_side(session, *unit(repo_checks=False, posargs=session.posargs))
 
 
 @stage("lint", None, "ruff check, ruff format --check, mypy lib")
@@ -459,7 +494,8 @@ def summary() -> int:
             row = {"status": "failed", "seconds": 0.0, "note": note}
         counts[row["status"]] += 1
         status, seconds = row["status"].upper(), row["seconds"]
-        print(f"{status:8} {name:<8} {seconds:7.1f} s  {row['note']}")
+        cpu = row.get("cpu", 0.0)
+        print(f"{status:8} {name:<8} {seconds:7.1f} s {cpu:6.0f} cpu-s  {row['note']}")
     print("stages: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
     return 1 if counts["failed"] else 0
 

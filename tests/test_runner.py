@@ -1,8 +1,8 @@
 """conclab.runner: one task list, three ways, same results, spans per task.
 
-Runs under whatever ``CONCLAB_START_METHOD`` says (the test command runs the
-suite under fork, forkserver and spawn); a few tests also loop over every
-start method this platform has.
+Runs under whatever ``CONCLAB_START_METHOD`` says (the test command leaves
+it unset: each Python's default, fork, and forkserver on 3.14); a few tests
+also loop over every start method this platform has.
 """
 
 from __future__ import annotations
