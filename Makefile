@@ -45,17 +45,19 @@ lab: $(LAB_STAMP)
 	$(LAB_BIN)/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks \
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-# The test matrix (noxfile.py, README "Testing"): the free-threaded stage
-# alone, then every other stage, TEST_JOBS of them side by side (longest
-# first), then one summary line per stage and "stages: N passed, N failed,
-# N skipped". One stage: $(BIN)/nox -s py3.14
+# The test matrix (noxfile.py, README "Testing"), in three phases: the
+# free-threaded stage alone; the stages whose nbval compares outputs and the
+# library tests' stages; the browser stage beside py3.15. Within a phase
+# TEST_JOBS stages side by side, longest first. Then one summary line per
+# stage and "stages: N passed, N failed, N skipped". One stage:
+# $(BIN)/nox -s py3.14
 TEST_JOBS ?= 2
 test: $(STAMP)
 	@$(BIN)/python noxfile.py begin
-	@$(MAKE) --no-print-directory -k \
-	  $(addprefix stage/,$(shell $(BIN)/python noxfile.py alone)) || true
-	@$(MAKE) --no-print-directory -k -j$(TEST_JOBS) --output-sync=target \
-	  $(addprefix stage/,$(shell $(BIN)/python noxfile.py shared)) || true
+	@for phase in 0 1 2; do \
+	  stages=$$($(BIN)/python noxfile.py phase $$phase | sed 's|[^ ][^ ]*|stage/&|g'); \
+	  [ -z "$$stages" ] || $(MAKE) --no-print-directory -k -j$(TEST_JOBS) \
+	    --output-sync=target $$stages || true; done
 	@$(BIN)/python noxfile.py summary
 
 stage/%: $(STAMP)

@@ -15,7 +15,6 @@ in pyenv and among uv's managed Pythons.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import glob
 import hashlib
@@ -32,6 +31,7 @@ import time
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import nox
 import nox.command
@@ -140,17 +140,23 @@ def find_python(spec: str) -> tuple[str | None, str]:
 
 # ------------------------------------------------------------------ stages
 
-STAGES: list[str] = []  # in the order `make test` starts them: longest first
-ALONE: list[str] = []  # stages `make test` runs by themselves, first
+STAGES: list[str] = []  # in the order `make test` starts them
+PHASES: dict[int, list[str]] = {}  # `make test` runs phase 0, then 1, then 2
 
 
-def stage(name: str, spec: str | None, covers: str, *, alone: bool = False) -> Callable:
+def stage(name: str, spec: str | None, covers: str, *, phase: int = 1) -> Callable:
     """A nox session for one stage; records its result for the summary.
 
-    ``alone``: `make test` runs this stage by itself, before the others run
-    two at a time. The free-threaded stage does: on an oversubscribed machine
-    3.13.5t starts threads and hands locks over far more slowly (README,
-    "Testing", has the measurements).
+    ``phase``: `make test` runs the stages of one phase side by side, two at a
+    time, longest first, and then the next phase's.
+    0: the free-threaded stage, alone: on an oversubscribed machine 3.13.5t
+       starts threads and hands locks over far more slowly (README,
+       "Testing", has the measurements).
+    1: the stages whose nbval compares outputs, and the library tests' stages.
+    2: the browser stage, beside stages whose outputs are not compared:
+       Chromium's bursts take more than a core, more than a checked output
+       promises to withstand (notebook 12's verdict on the builds failed once
+       under py3.14's spawn nbval beside it).
     """
     exe, why = None, ""
     for each in spec.split("|") if spec else ():  # the first one found
@@ -184,8 +190,7 @@ def stage(name: str, spec: str | None, covers: str, *, alone: bool = False) -> C
                 )
 
         STAGES.append(name)
-        if alone:
-            ALONE.append(name)
+        PHASES.setdefault(phase, []).append(name)
         return nox.session(
             name=name,
             python=exe if spec else None,
@@ -237,8 +242,7 @@ def dev_pin(name: str) -> str:
     return name
 
 
-@dataclasses.dataclass
-class Job:
+class Job(NamedTuple):
     """One pytest process of a stage; ``label`` names it in the log and, with
     why it failed, on the stage's summary line."""
 
@@ -342,7 +346,10 @@ def why_failed(code: int | None, folder: Path) -> str:
         test = running.read_text(encoding="utf-8") if running.exists() else "?"
         return f"killed by {name} during {test}"
     listed = folder / "failed"
-    failed = listed.read_text(encoding="utf-8").split() if listed.exists() else []
+    # one id a line (nbval's hold a space: "x.ipynb::Cell 25"); a test that
+    # failed in its call and its teardown is listed once
+    text = listed.read_text(encoding="utf-8") if listed.exists() else ""
+    failed = list(dict.fromkeys(text.splitlines()))
     if not failed:
         return f"exit {code}"
     more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
@@ -352,14 +359,6 @@ def why_failed(code: int | None, folder: Path) -> str:
 def expect(session: nox.Session, code: str) -> None:
     """Run an assertion about the interpreter (it prints what it found)."""
     session.run("python", "-c", code)
-
-
-@stage("browser", "3.13", "site checks; browser tests (panels, website, slides)")
-def browser(session: nox.Session) -> None:
-    # ipywidgets 8 here: JupyterLab 4's widget manager does not load 7.x models.
-    install(session, "-e", ".[dev]")
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *SITE_CHECKS)
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "tests/browser")
 
 
 @stage("py3.14", "3.14", "unit, nbval with the default start method (forkserver)"
@@ -377,7 +376,7 @@ def py314(session: nox.Session) -> None:
 
 
 @stage("py3.13t", "3.13t|3.14t", "unit beside nbval (default start method);"
-       " free-threaded; run alone", alone=True)  # fmt: skip
+       " free-threaded; run alone", phase=0)  # fmt: skip
 def py313t(session: nox.Session) -> None:
     # Not .[dev]: cffi (under jupyterlab) refuses the free-threaded build.
     # --prefer-binary: matplotlib 3.11.2 has no cp313t wheel, 3.11.1 has.
@@ -415,13 +414,6 @@ def py313(session: nox.Session) -> None:
     side_by_side(session, nbval("fork"))
 
 
-@stage("py3.15", "3.15", "unit, every notebook executed (nbval --nbval-lax)")
-def py315(session: nox.Session) -> None:
-    install(session, "-e", ".[test,dask]")
-    side_by_side(session, *unit(repo_checks=False, posargs=session.posargs))
-    side_by_side(session, nbval(None, lax=True))
-
-
 @stage("py3.11", "3.11", "unit (the oldest supported Python)")
 def py311(session: nox.Session) -> None:
     install(session, "-e", ".[test,dask]")
@@ -443,6 +435,23 @@ def lint(session: nox.Session) -> None:
         session.log("mypy: no [tool.mypy] in pyproject.toml yet, not run")
 
 
+@stage("browser", "3.13", "site checks; browser tests (panels, website, slides)",
+       phase=2)  # fmt: skip
+def browser(session: nox.Session) -> None:
+    # ipywidgets 8 here: JupyterLab 4's widget manager does not load 7.x models.
+    install(session, "-e", ".[dev]")
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *SITE_CHECKS)
+    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "tests/browser")
+
+
+@stage("py3.15", "3.15", "unit, every notebook executed (nbval --nbval-lax)",
+       phase=2)  # fmt: skip
+def py315(session: nox.Session) -> None:
+    install(session, "-e", ".[test,dask]")
+    side_by_side(session, *unit(repo_checks=False, posargs=session.posargs))
+    side_by_side(session, nbval(None, lax=True))
+
+
 nox.options.sessions = list(STAGES)
 
 
@@ -456,23 +465,14 @@ def begin() -> int:
     (RESULTS / "run.json").write_text(
         json.dumps({"started": time.time(), "stages": STAGES}), encoding="utf-8"
     )
-    print(f"stages: {', '.join(ALONE)} alone, then {', '.join(_shared())}", flush=True)
+    order = [", ".join(PHASES[n]) for n in sorted(PHASES)]
+    print("stages: " + ", then ".join(order), flush=True)
     return 0
 
 
-def alone() -> int:
-    """The stages `make test` runs by themselves, first (stage(alone=True))."""
-    print(" ".join(ALONE))
-    return 0
-
-
-def _shared() -> list[str]:
-    return [name for name in STAGES if name not in ALONE]
-
-
-def shared() -> int:
-    """The other stages, in start order: `make test` runs them side by side."""
-    print(" ".join(_shared()))
+def phase(number: str) -> int:
+    """The stages of phase ``number``, in start order (stage(phase=...))."""
+    print(" ".join(PHASES.get(int(number), [])))
     return 0
 
 
@@ -501,7 +501,11 @@ def summary() -> int:
 
 
 if __name__ == "__main__":
-    commands = {"begin": begin, "alone": alone, "shared": shared, "summary": summary}
-    if len(sys.argv) != 2 or sys.argv[1] not in commands:
-        sys.exit(f"usage: python noxfile.py {{{','.join(commands)}}}")
-    sys.exit(commands[sys.argv[1]]())
+    commands: dict[str, Callable[..., int]] = {
+        "begin": begin, "phase": phase, "summary": summary
+    }  # fmt: skip
+    arity = {"phase": 1}
+    name = sys.argv[1] if len(sys.argv) > 1 else ""
+    if name not in commands or len(sys.argv) != 2 + arity.get(name, 0):
+        sys.exit("usage: python noxfile.py {begin,phase N,summary}")
+    sys.exit(commands[name](*sys.argv[2:]))

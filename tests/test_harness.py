@@ -185,9 +185,16 @@ def test_a_bad_shard_is_a_clear_error(shard):
 
 _CRASH_AND_FAIL = """
 import os, signal
+import pytest
 
-def test_fails():
-    assert 1 == 2
+@pytest.fixture
+def breaks_on_teardown():
+    yield
+    raise RuntimeError("teardown fails too")
+
+@pytest.mark.parametrize("cell", [25], ids=["Cell 25"])  # a space, as nbval ids
+def test_fails(cell, breaks_on_teardown):
+    assert cell == 2
 
 def test_crashes():
     os.kill(os.getpid(), signal.SIGSEGV)
@@ -224,6 +231,6 @@ def test_the_summary_names_a_failed_test_and_the_test_a_crash_killed(tmp_path):
         "killed by SIGSEGV during test_tiny.py::test_crashes"
     )
     (notes / "running").unlink()
-    assert noxfile.why_failed(1, notes) == "1 failed: test_tiny.py::test_fails"
+    assert noxfile.why_failed(1, notes) == "1 failed: test_tiny.py::test_fails[Cell 25]"
     (notes / "failed").unlink()
     assert noxfile.why_failed(3, notes) == "exit 3"
