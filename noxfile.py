@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -251,10 +251,9 @@ class Job(NamedTuple):
     env: dict[str, str]
 
 
-def unit(
-    *, repo_checks: bool, shards: int = 2, posargs: Sequence[str] = ()
-) -> list[Job]:
-    """The library's tests as ``shards`` pytest processes, to run side by side.
+def unit(session: nox.Session, *, repo_checks: bool, shards: int = 2) -> list[Job]:
+    """The library's tests as ``shards`` pytest processes, to run side by side;
+    the stage's extra arguments (``nox -s py3.13 -- -k gil``) go to each.
 
     Most tests wait (on children, sockets, timeouts): one pytest process keeps
     about half a core busy, so two halve the stage's time on 2 cores. Each
@@ -263,7 +262,7 @@ def unit(
     skip = [] if repo_checks else [f"--ignore={p}" for p in REPO_CHECKS]
     skip += [f"--ignore={p}" for p in SITE_CHECKS]  # the browser stage runs them
     args = ["-m", "pytest", "-p", "no:cacheprovider", "tests",
-            "--ignore=tests/browser", *skip, *posargs]  # fmt: skip
+            "--ignore=tests/browser", *skip, *session.posargs]  # fmt: skip
     return [
         Job(
             f"unit tests, shard {i + 1} of {shards}",
@@ -370,7 +369,7 @@ def py314(session: nox.Session) -> None:
         "import multiprocessing as mp; m = mp.get_start_method();"
         " print('default start method:', m); assert m == 'forkserver', m",
     )
-    side_by_side(session, *unit(repo_checks=False, posargs=session.posargs))
+    side_by_side(session, *unit(session, repo_checks=False))
     side_by_side(session, nbval(None))
     side_by_side(session, nbval("spawn"))
 
@@ -393,7 +392,7 @@ def py313t(session: nox.Session) -> None:
     # little (1.5 s, not 0.1 s), the effect stage() describes.
     side_by_side(
         session,
-        *unit(repo_checks=False, shards=1, posargs=session.posargs),
+        *unit(session, repo_checks=False, shards=1),
         nbval(None),
     )
 
@@ -401,7 +400,7 @@ def py313t(session: nox.Session) -> None:
 @stage("py3.12", "3.12", "unit, nbval fork, each notebook run twice in one kernel")
 def py312(session: nox.Session) -> None:
     install(session, "-e", ".[test,dask]")
-    side_by_side(session, *unit(repo_checks=False, posargs=session.posargs))
+    side_by_side(session, *unit(session, repo_checks=False))
     side_by_side(session, nbval("fork", twice=True))
 
 
@@ -410,14 +409,14 @@ def py312(session: nox.Session) -> None:
 def py313(session: nox.Session) -> None:
     # nox: tests/test_harness.py checks what the summary says of a failure.
     install(session, "-e", ".[test,dask]", "ipywidgets==7.7.1", dev_pin("nox"))
-    side_by_side(session, *unit(repo_checks=True, posargs=session.posargs))
+    side_by_side(session, *unit(session, repo_checks=True))
     side_by_side(session, nbval("fork"))
 
 
 @stage("py3.11", "3.11", "unit (the oldest supported Python)")
 def py311(session: nox.Session) -> None:
     install(session, "-e", ".[test,dask]")
-    side_by_side(session, *unit(repo_checks=False, posargs=session.posargs))
+    side_by_side(session, *unit(session, repo_checks=False))
 
 
 @stage("lint", None, "ruff check, ruff format --check, mypy lib")
@@ -448,7 +447,7 @@ def browser(session: nox.Session) -> None:
        phase=2)  # fmt: skip
 def py315(session: nox.Session) -> None:
     install(session, "-e", ".[test,dask]")
-    side_by_side(session, *unit(repo_checks=False, posargs=session.posargs))
+    side_by_side(session, *unit(session, repo_checks=False))
     side_by_side(session, nbval(None, lax=True))
 
 
