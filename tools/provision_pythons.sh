@@ -17,7 +17,8 @@
 # Usage: tools/provision_pythons.sh [313t] [sid]      (no argument: both)
 # The package mirror is read from this machine's apt sources at run time
 # (or $CONCLAB_DEBIAN_MIRROR); no mirror address is written to any file that
-# stays. Needs root, pyenv (for 3.13t), debootstrap (for the chroot).
+# stays. Needs root, pyenv (for 3.13t) and apt-get (debootstrap, for the
+# chroot, is installed when it is missing).
 # Exit status: 0 when everything asked for works afterwards, 1 otherwise.
 set -Eeuo pipefail
 
@@ -198,7 +199,16 @@ provision_sid() {
         say "3.14, 3.15: $("$ROOT/bin/python3.14" -V), $("$ROOT/bin/python3.15" -V) in $CHROOT (cached)"
         return 0
     fi
-    command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
+    if ! command -v debootstrap >/dev/null; then
+        # A fresh Debian machine lacks it; main() has checked that we are root.
+        command -v apt-get >/dev/null || die "debootstrap is not installed and there is no apt-get"
+        say "apt-get install debootstrap (the host's own packages)"
+        DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null \
+            && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+                debootstrap >/dev/null \
+            || die "apt-get install debootstrap failed"
+        command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
+    fi
     local start=$SECONDS log
     log=$(mktemp)
     if [ ! -f "$CHROOT/.conclab-debootstrap" ]; then
