@@ -46,18 +46,19 @@ lab: $(LAB_STAMP)
 	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # The test matrix (noxfile.py, README "Testing"), in three phases: the
-# free-threaded stage alone; the stages whose nbval compares outputs and the
-# library tests' stages; the browser stage beside py3.15. Within a phase
-# TEST_JOBS stages side by side, longest first. Then one summary line per
-# stage and "stages: N passed, N failed, N skipped". One stage:
+# free-threaded stage alone; the stages whose nbval compares outputs; the
+# browser stage beside the stages that compare none. The stages of a phase
+# start together; their pytest processes share a few slots, the longest
+# first (noxfile.py, Slots; TEST_SLOTS=N for N at once). Then one summary
+# line per stage and "stages: N passed, N failed, N skipped". One stage:
 # $(BIN)/nox -s py3.14
-TEST_JOBS ?= 2
+TEST_SLOTS ?=
 test: $(STAMP)
 	@$(BIN)/python noxfile.py begin
 	@for phase in 0 1 2; do \
 	  stages=$$($(BIN)/python noxfile.py phase $$phase | sed 's|[^ ][^ ]*|stage/&|g'); \
-	  [ -z "$$stages" ] || $(MAKE) --no-print-directory -k -j$(TEST_JOBS) \
-	    --output-sync=target $$stages || true; done
+	  [ -z "$$stages" ] || CONCLAB_TEST_SLOTS=$(TEST_SLOTS) $(MAKE) --no-print-directory \
+	    -k -j$$(echo $$stages | wc -w) --output-sync=target $$stages || true; done
 	@$(BIN)/python noxfile.py summary
 
 stage/%: $(STAMP)

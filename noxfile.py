@@ -1,6 +1,6 @@
 """The test matrix (issue 13): one nox session per stage; README, "Testing".
 
-    make test                every stage, two side by side, then the summary
+    make test                every stage, in three phases, then the summary
     nox -s py3.14            one stage (nox -l lists them)
     nox -s py3.13 -- -k gil  extra arguments go to the stage's unit tests
 
@@ -15,9 +15,11 @@ in pyenv and among uv's managed Pythons.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import glob
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -27,9 +29,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -38,6 +41,18 @@ import nox.command
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / ".nox" / "_results"
+SLOTS = ROOT / ".nox" / "_slots"  # Slots: one lock file a slot, waiting/
+JOB_TIMES = ROOT / ".nox" / "_job_times"  # each job's last time, for Slots
+# Jobs (pytest processes) running at once on the machine, by phase (stage()):
+# the free-threaded stage's two; three in the other phases (about 1.5 cores
+# busy: a checked output promises to withstand one busy core beside it).
+# CONCLAB_TEST_SLOTS=N overrides them all.
+PHASE_SLOTS = {0: 2, 1: 3, 2: 3}
+# Groups of jobs with a lower limit of their own (Job.group): two nbval runs
+# that compare outputs at most, the third slot left to library tests (three
+# nbval runs keep both cores busy, and a kernel then once took more than 20 s
+# to exit).
+GROUP_SLOTS = {"nbval": 2}
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PROVISIONED = Path(os.environ.get("CONCLAB_PYTHONS", "/opt/conclab-pythons"))
 
@@ -49,11 +64,12 @@ nox.options.error_on_missing_interpreters = False  # the stages say why, see sta
 LINT_PATHS = [
     "lib", "tests", "tools", "notebooks", "bench", "site", "conftest.py", "noxfile.py"
 ]  # fmt: skip
+PYTEST = ["-m", "pytest", "-p", "no:cacheprovider"]
 NBVAL = [
-    "-p", "no:cacheprovider", "-p", "tools.nbval_graceful",
+    *PYTEST, "-p", "tools.nbval_graceful",
     "--nbval", "--nbval-current-env",
     "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-    "--nbval-cell-timeout=120", "notebooks",
+    "--nbval-cell-timeout=120",
 ]  # fmt: skip
 # The repository checks (notebook hygiene, stamps, packaging, the nbval
 # harness, notebook 11 run twice) need one interpreter: 3.13 runs them, the
@@ -142,17 +158,18 @@ def find_python(spec: str) -> tuple[str | None, str]:
 
 STAGES: list[str] = []  # in the order `make test` starts them
 PHASES: dict[int, list[str]] = {}  # `make test` runs phase 0, then 1, then 2
+STAGE_PHASE: dict[str, int] = {}
 
 
 def stage(name: str, spec: str | None, covers: str, *, phase: int = 1) -> Callable:
     """A nox session for one stage; records its result for the summary.
 
-    ``phase``: `make test` runs the stages of one phase side by side, two at a
-    time, longest first, and then the next phase's.
+    ``phase``: `make test` starts the stages of one phase together, and then
+    the next phase's; their jobs share PHASE_SLOTS[phase] slots (Slots).
     0: the free-threaded stage, alone: on an oversubscribed machine 3.13.5t
        starts threads and hands locks over far more slowly (README,
        "Testing", has the measurements).
-    1: the stages whose nbval compares outputs, and the library tests' stages.
+    1: the stages whose nbval compares outputs.
     2: the browser stage, beside stages whose outputs are not compared:
        Chromium's bursts take more than a core, more than a checked output
        promises to withstand (notebook 12's verdict on the builds failed once
@@ -191,6 +208,7 @@ def stage(name: str, spec: str | None, covers: str, *, phase: int = 1) -> Callab
 
         STAGES.append(name)
         PHASES.setdefault(phase, []).append(name)
+        STAGE_PHASE[name] = phase
         return nox.session(
             name=name,
             python=exe if spec else None,
@@ -244,90 +262,264 @@ def dev_pin(name: str) -> str:
 
 class Job(NamedTuple):
     """One pytest process of a stage; ``label`` names it in the log and, with
-    why it failed, on the stage's summary line."""
+    why it failed, on the stage's summary line. ``seconds``: how long it is
+    expected to take until it has run once here (then its last time counts),
+    so that :class:`Slots` starts the longest first."""
 
     label: str
     args: list[str]
     env: dict[str, str]
+    seconds: float = 60.0
+    group: str = ""  # GROUP_SLOTS: at most so many of its jobs at once
 
 
 def unit(session: nox.Session, *, repo_checks: bool, shards: int = 2) -> list[Job]:
-    """The library's tests as ``shards`` pytest processes, to run side by side;
-    the stage's extra arguments (``nox -s py3.13 -- -k gil``) go to each.
+    """The library's tests as ``shards`` pytest processes, and with
+    ``repo_checks`` one more for the repository checks; the stage's extra
+    arguments (``nox -s py3.13 -- -k gil``) go to each.
 
     Most tests wait (on children, sockets, timeouts): one pytest process keeps
-    about half a core busy, so two halve the stage's time on 2 cores. Each
-    process takes every other test (conftest.py, CONCLAB_SHARD).
+    about half a core busy. Each shard takes every n-th test (conftest.py,
+    CONCLAB_SHARD).
     """
-    skip = [] if repo_checks else [f"--ignore={p}" for p in REPO_CHECKS]
-    skip += [f"--ignore={p}" for p in SITE_CHECKS]  # the browser stage runs them
-    args = ["-m", "pytest", "-p", "no:cacheprovider", "tests",
-            "--ignore=tests/browser", *skip, *session.posargs]  # fmt: skip
-    return [
+    skip = [f"--ignore={p}" for p in [*REPO_CHECKS, *SITE_CHECKS]]
+    args = [*PYTEST, "tests", "--ignore=tests/browser", *skip, *session.posargs]
+    jobs = [
         Job(
             f"unit tests, shard {i + 1} of {shards}",
             args,
             {"CONCLAB_SHARD": f"{i}/{shards}"},
+            180.0 / shards,
         )
         for i in range(shards)
     ]
+    if repo_checks:
+        repo = [*PYTEST, *REPO_CHECKS, *session.posargs]
+        jobs.append(Job("repository checks", repo, {}, 100.0))
+    return jobs
 
 
-def nbval(method: str | None, *, lax: bool = False, twice: bool = False) -> Job:
-    """Every notebook under nbval; ``method`` None leaves the default.
+def notebooks(part: int, parts: int) -> list[str]:
+    """Every ``parts``-th notebook from the ``part``-th (0-based), in course
+    order: neighbours alternate, so each part gets light and heavy ones."""
+    every = sorted(
+        p.relative_to(ROOT).as_posix() for p in ROOT.glob("notebooks/*.ipynb")
+    )
+    return every[part::parts]
+
+
+def nbval(
+    method: str | None, *, lax: bool = False, twice: bool = False, parts: int = 2
+) -> list[Job]:
+    """Every notebook under nbval, split into ``parts`` pytest processes (a
+    notebook stays whole in one); ``method`` None leaves the default.
     ``twice``: then every cell again in the same kernel (a second Run All)."""
     label = f"nbval, start method {method or 'unset (the default)'}"
-    args = ["-m", "pytest", *NBVAL, *(["--nbval-lax"] if lax else [])]
+    label += ", each notebook twice" if twice else ""
     env = {"CONCLAB_NBVAL_TWICE": str(int(twice))}
     if method:
         env["CONCLAB_START_METHOD"] = method
-    return Job(label + (", each notebook twice" if twice else ""), args, env)
+    lax_args = ["--nbval-lax"] if lax else []
+    return [
+        Job(
+            label + (f", notebooks part {i + 1} of {parts}" if parts > 1 else ""),
+            [*NBVAL, *lax_args, *notebooks(i, parts)],
+            env,
+            (240.0 if twice else 125.0) / parts,
+            "" if lax else "nbval",
+        )
+        for i in range(parts)
+    ]
+
+
+_TICKETS = itertools.count()
+
+
+class Slots:
+    """At most ``count`` jobs at once on this machine, across the stages that
+    run side by side; a freed slot goes to the job expected to take longest.
+
+    A slot is a lock file (``fcntl.flock``), so a holder that ends, however it
+    ends, frees it. A waiting job is a file in ``waiting/`` named by its
+    expected seconds and its process; files of processes that ended are
+    removed. The waiting is polled (every 0.1 s), between whole test runs.
+    """
+
+    def __init__(self, folder: Path, count: int) -> None:
+        if count < 1:
+            raise ValueError(f"count must be at least 1, not {count}")
+        self.folder, self.count = folder, count
+        (folder / "waiting").mkdir(parents=True, exist_ok=True)
+
+    def free(self) -> list[int]:
+        """The slots nobody holds now."""
+        found = []
+        for i in range(self.count):
+            with open(self.folder / f"{i}.lock", "a") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue
+                found.append(i)  # closing the file unlocks it
+        return found
+
+    def waiting(self) -> list[str]:
+        """The waiting jobs' names, longest expected first."""
+        names = []
+        for path in (self.folder / "waiting").iterdir():
+            try:
+                os.kill(int(path.name.split("-")[1]), 0)
+            except (IndexError, ValueError, ProcessLookupError):
+                path.unlink(missing_ok=True)  # its process ended
+                continue
+            except PermissionError:
+                pass  # alive, someone else's
+            names.append(path.name)
+        return sorted(names, reverse=True)
+
+    @contextlib.contextmanager
+    def taken(
+        self, seconds: float, stop: threading.Event | None = None
+    ) -> Iterator[bool]:
+        """Hold a slot; yields False instead if ``stop`` was set meanwhile."""
+        name = f"{min(seconds, 99_999_999.0):010.1f}-{os.getpid()}-{next(_TICKETS)}"
+        mine = self.folder / "waiting" / name
+        mine.touch()
+        held = None
+        try:
+            while held is None and not (stop is not None and stop.is_set()):
+                names = self.waiting()
+                ahead = names.index(name) if name in names else 0
+                for i in self.free()[ahead : ahead + 1]:
+                    lock = open(self.folder / f"{i}.lock", "a")  # noqa: SIM115
+                    try:
+                        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        held = lock
+                    except BlockingIOError:  # another waiter took it first
+                        lock.close()
+                if held is None:
+                    if stop is None:
+                        time.sleep(0.1)
+                    else:
+                        stop.wait(0.1)
+            mine.unlink(missing_ok=True)
+            yield held is not None
+        finally:
+            mine.unlink(missing_ok=True)
+            if held is not None:
+                held.close()
+
+
+def slot_count(stage_name: str) -> int:
+    """How many jobs run at once in ``stage_name``'s phase (PHASE_SLOTS)."""
+    given = os.environ.get("CONCLAB_TEST_SLOTS", "")
+    if given:
+        if not given.isdigit() or int(given) < 1:
+            raise ValueError(
+                f"CONCLAB_TEST_SLOTS must be a whole number >= 1: {given!r}"
+            )
+        return int(given)
+    return PHASE_SLOTS.get(STAGE_PHASE.get(stage_name, 1), 2)
+
+
+def expected_seconds(stage_name: str, job: Job) -> float:
+    """The job's last time on this machine, else its estimate."""
+    try:
+        return float((JOB_TIMES / job_key(stage_name, job)).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return job.seconds
+
+
+def job_key(stage_name: str, job: Job) -> str:
+    return re.sub(r"[^A-Za-z0-9.]+", "-", f"{stage_name} {job.label}").strip("-")
 
 
 def side_by_side(session: nox.Session, *jobs: Job) -> None:
-    """Run ``jobs`` at once in the stage's venv; fail with why each failed.
+    """Run ``jobs`` at once in the stage's venv, each in a slot (:class:`Slots`,
+    shared with the stages of the same phase); fail with why each failed.
 
-    The first prints as it goes, the others' output follows when they end.
-    conftest.py notes the tests each one runs (CONCLAB_TEST_NOTES) for
-    why_failed().
+    Each job's output follows when all have ended. conftest.py notes the tests
+    each one runs (CONCLAB_TEST_NOTES) for why_failed(). On an interrupt the
+    jobs still running are stopped, and the waiting ones never start.
     """
+    wrong = [job for job in jobs if not isinstance(job, Job)]
+    if wrong or not jobs:
+        raise TypeError(f"side_by_side() takes one or more Jobs as jobs, not {wrong}")
     bin_dir = str(Path(session.virtualenv.location) / "bin")
     env = {**os.environ, "VIRTUAL_ENV": str(session.virtualenv.location),
            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}  # fmt: skip
     env.pop("CONCLAB_START_METHOD", None)  # each job says which one it wants
-    failed: list[str] = []
-    with contextlib.ExitStack() as logs:
-        folder = Path(logs.enter_context(tempfile.TemporaryDirectory()))
+    slots = Slots(SLOTS, slot_count(session.name))
+    stop = threading.Event()
+    ended: dict[int, tuple[int | None, float]] = {}
+    children: dict[int, subprocess.Popen] = {}
+    errors: list[BaseException] = []
+    JOB_TIMES.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         notes = [folder / str(i) for i in range(len(jobs))]
-        for each in notes:
-            each.mkdir()
-        others = []
-        for job, note in zip(jobs[1:], notes[1:], strict=True):
-            log = logs.enter_context(tempfile.TemporaryFile())
-            child = subprocess.Popen(
-                [str(Path(bin_dir) / "python"), *job.args],
-                env={**env, **job.env, "CONCLAB_TEST_NOTES": str(note)},
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            others.append((job, note, child, log))
-        first = jobs[0]
+        logs = [stack.enter_context(tempfile.TemporaryFile()) for _ in jobs]
+
+        def run(i: int, job: Job) -> None:
+            try:
+                notes[i].mkdir()
+                seconds = expected_seconds(session.name, job)
+                with contextlib.ExitStack() as held:
+                    if job.group:  # its group's slot first, then a slot
+                        group = Slots(SLOTS / job.group, GROUP_SLOTS[job.group])
+                        if not held.enter_context(group.taken(seconds, stop)):
+                            return
+                    if not held.enter_context(slots.taken(seconds, stop)):
+                        return
+                    start = time.monotonic()
+                    print(f"nox > {job.label}: started", flush=True)
+                    children[i] = subprocess.Popen(
+                        [str(Path(bin_dir) / "python"), *job.args],
+                        env={**env, **job.env, "CONCLAB_TEST_NOTES": str(notes[i])},
+                        stdout=logs[i], stderr=subprocess.STDOUT,
+                    )  # fmt: skip
+                    code = children[i].wait()
+                    seconds = time.monotonic() - start
+                    ended[i] = (code, seconds)
+                    (JOB_TIMES / job_key(session.name, job)).write_text(
+                        f"{seconds:.1f}", encoding="utf-8"
+                    )
+            except BaseException as exc:  # reported by the main thread
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=run, args=(i, job), daemon=True)
+            for i, job in enumerate(jobs)
+        ]
         try:
-            session.log(first.label)
-            session.run(
-                "python", *first.args,
-                env={**env, **first.env, "CONCLAB_TEST_NOTES": str(notes[0])},
-                include_outer_env=False,
-            )  # fmt: skip
-        except nox.command.CommandFailed as exc:
-            failed.append(f"{first.label}: {why_failed(exc.return_code, notes[0])}")
-        finally:
-            for job, note, child, log in others:  # each ends by itself (timeouts)
-                code = child.wait()
-                log.seek(0)
-                session.log(f"{job.label} (exit {code}):")
-                print(log.read().decode("utf-8", "replace"), flush=True)
-                if code:
-                    failed.append(f"{job.label}: {why_failed(code, note)}")
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        except BaseException:  # Ctrl-C: stop what runs, start nothing more
+            stop.set()
+            for child in list(children.values()):
+                with contextlib.suppress(OSError):
+                    child.terminate()
+            for child in list(children.values()):
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+                    child.wait()
+            raise
+        failed: list[str] = []
+        for i, job in enumerate(jobs):
+            code, seconds = ended.get(i, (None, 0.0))
+            logs[i].seek(0)
+            session.log(f"{job.label} (exit {code}, {seconds:.0f} s):")
+            print(logs[i].read().decode("utf-8", "replace"), flush=True)
+            if i not in ended:
+                failed.append(f"{job.label}: did not run")
+            elif code:
+                failed.append(f"{job.label}: {why_failed(code, notes[i])}")
+    if errors:
+        raise errors[0]
     if failed:
         session.error("failed: " + "; ".join(failed))
 
@@ -369,9 +561,12 @@ def py314(session: nox.Session) -> None:
         "import multiprocessing as mp; m = mp.get_start_method();"
         " print('default start method:', m); assert m == 'forkserver', m",
     )
-    side_by_side(session, *unit(session, repo_checks=False))
-    side_by_side(session, nbval(None))
-    side_by_side(session, nbval("spawn"))
+    side_by_side(
+        session,
+        *unit(session, repo_checks=False),
+        *nbval(None),
+        *nbval("spawn"),
+    )
 
 
 @stage("py3.13t", "3.13t|3.14t", "unit beside nbval (default start method);"
@@ -391,17 +586,18 @@ def py313t(session: nox.Session) -> None:
     # program busy made 32 threads' waits on the corpus server overlap too
     # little (1.5 s, not 0.1 s), the effect stage() describes.
     side_by_side(
-        session,
-        *unit(session, repo_checks=False, shards=1),
-        nbval(None),
+        session, *unit(session, repo_checks=False, shards=1), *nbval(None, parts=1)
     )
 
 
 @stage("py3.12", "3.12", "unit, nbval fork, each notebook run twice in one kernel")
 def py312(session: nox.Session) -> None:
     install(session, "-e", ".[test,dask]")
-    side_by_side(session, *unit(session, repo_checks=False))
-    side_by_side(session, nbval("fork", twice=True))
+    side_by_side(
+        session,
+        *unit(session, repo_checks=False),
+        *nbval("fork", twice=True),
+    )
 
 
 @stage("py3.13", "3.13", "unit + repo checks, nbval fork (Colab's);"
@@ -409,29 +605,25 @@ def py312(session: nox.Session) -> None:
 def py313(session: nox.Session) -> None:
     # nox: tests/test_harness.py checks what the summary says of a failure.
     install(session, "-e", ".[test,dask]", "ipywidgets==7.7.1", dev_pin("nox"))
-    side_by_side(session, *unit(session, repo_checks=True))
-    side_by_side(session, nbval("fork"))
+    side_by_side(session, *unit(session, repo_checks=True), *nbval("fork"))
 
 
-@stage("py3.11", "3.11", "unit (the oldest supported Python)")
+@stage("py3.11", "3.11", "unit (the oldest supported Python)", phase=2)
 def py311(session: nox.Session) -> None:
     install(session, "-e", ".[test,dask]")
     side_by_side(session, *unit(session, repo_checks=False))
 
 
-@stage("lint", None, "ruff check, ruff format --check, mypy lib")
+@stage("lint", None, "ruff check, ruff format --check, mypy lib", phase=2)
 def lint(session: nox.Session) -> None:
     # mypy reads the types of what the library imports: Dask (notebook 13's
     # extra) and psutil's stubs.
     tools = [dev_pin(name) for name in ("ruff", "mypy", "types-psutil")]
     install(session, "-e", ".[dask]", *tools)
-    session.run("ruff", "check", *LINT_PATHS)
-    session.run("ruff", "format", "--check", *LINT_PATHS)
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    if "mypy" in pyproject.get("tool", {}):
+    with Slots(SLOTS, slot_count(session.name)).taken(45.0):
+        session.run("ruff", "check", *LINT_PATHS)
+        session.run("ruff", "format", "--check", *LINT_PATHS)
         session.run("mypy", "lib")
-    else:
-        session.log("mypy: no [tool.mypy] in pyproject.toml yet, not run")
 
 
 @stage("browser", "3.13", "site checks; browser tests (panels, website, slides)",
@@ -439,16 +631,36 @@ def lint(session: nox.Session) -> None:
 def browser(session: nox.Session) -> None:
     # ipywidgets 8 here: JupyterLab 4's widget manager does not load 7.x models.
     install(session, "-e", ".[dev]")
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *SITE_CHECKS)
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", "tests/browser")
+    # Two Chromiums, two Jupyter servers: the tests mostly wait on kernels
+    # and redraws. Screenshots older than this run are removed.
+    since = {"CONCLAB_ARTIFACTS_SINCE": f"{time.time():.0f}"}
+    side_by_side(
+        session,
+        *(
+            Job(
+                f"browser tests, shard {i + 1} of 2",
+                [*PYTEST, "tests/browser"],
+                {
+                    **since,
+                    "CONCLAB_SHARD": f"{i}/2",
+                    "CONCLAB_SHARD_LABEL": f"-{i + 1}",
+                },
+                170.0,
+            )
+            for i in range(2)
+        ),
+    )
+    # Then the site checks, after the browser tests: they fail on a theme
+    # server that outlives a build, anybody's, and the website's browser tests
+    # build the site too.
+    side_by_side(session, Job("site checks", [*PYTEST, *SITE_CHECKS], {}, 20.0))
 
 
 @stage("py3.15", "3.15", "unit, every notebook executed (nbval --nbval-lax)",
        phase=2)  # fmt: skip
 def py315(session: nox.Session) -> None:
     install(session, "-e", ".[test,dask]")
-    side_by_side(session, *unit(session, repo_checks=False))
-    side_by_side(session, nbval(None, lax=True))
+    side_by_side(session, *unit(session, repo_checks=False), *nbval(None, lax=True))
 
 
 nox.options.sessions = list(STAGES)

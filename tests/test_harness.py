@@ -8,6 +8,7 @@ and leaves nothing behind, and that the harness notices when it does not).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -205,14 +206,7 @@ def test_the_summary_names_a_failed_test_and_the_test_a_crash_killed(tmp_path):
     """noxfile.py's why_failed(), from what conftest.py notes as tests run:
     CI shows only the end of the log, so the stage's summary line must say
     which test failed, or which one was running when a signal killed pytest."""
-    import importlib.util
-
-    pytest.importorskip("nox", reason="the py3.13 stage installs nox")
-    spec = importlib.util.spec_from_file_location("noxfile", ROOT / "noxfile.py")
-    assert spec and spec.loader
-    noxfile = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(noxfile)
-
+    noxfile = _noxfile()
     (tmp_path / "conftest.py").write_text(
         (ROOT / "conftest.py").read_text(encoding="utf-8"), encoding="utf-8"
     )
@@ -234,3 +228,135 @@ def test_the_summary_names_a_failed_test_and_the_test_a_crash_killed(tmp_path):
     assert noxfile.why_failed(1, notes) == "1 failed: test_tiny.py::test_fails[Cell 25]"
     (notes / "failed").unlink()
     assert noxfile.why_failed(3, notes) == "exit 3"
+
+
+def _noxfile():
+    """noxfile.py as a module (the py3.13 stage installs nox), loaded once:
+    nox warns when a session is registered twice."""
+    pytest.importorskip("nox", reason="the py3.13 stage installs nox")
+    return _load_noxfile()
+
+
+@functools.cache
+def _load_noxfile():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("noxfile", ROOT / "noxfile.py")
+    assert spec and spec.loader
+    noxfile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(noxfile)
+    return noxfile
+
+
+def _until(condition, what: str, seconds: float = 30.0) -> None:
+    """Wait for a state another thread or process reaches (bounded)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.02)
+
+
+def test_slots_run_at_most_n_jobs_and_the_longest_waiting_first(tmp_path):
+    """noxfile.py's Slots: with both slots held, three jobs wait; each slot
+    freed goes to the longest of those still waiting."""
+    import contextlib
+    import queue
+    import threading
+
+    slots = _noxfile().Slots(tmp_path, 2)
+    started: queue.Queue[str] = queue.Queue()
+    release = {name: threading.Event() for name in ("short", "long", "mid")}
+
+    def job(name: str, seconds: float) -> None:
+        with slots.taken(seconds):
+            started.put(name)
+            release[name].wait(timeout=60)
+
+    with contextlib.ExitStack() as held:
+        first, second = held.enter_context(slots.taken(1)), slots.taken(1)
+        held.enter_context(second)
+        assert first and slots.free() == []
+        threads = [
+            threading.Thread(target=job, args=(name, seconds))
+            for name, seconds in (("short", 5), ("long", 500), ("mid", 50))
+        ]
+        for thread in threads:
+            thread.start()
+        _until(lambda: len(slots.waiting()) == 3, "three jobs waiting")
+        assert started.empty()
+        held.pop_all().close()  # both slots freed at once
+        got = {started.get(timeout=30), started.get(timeout=30)}
+        assert got == {"long", "mid"}, got
+        assert started.empty() and len(slots.waiting()) == 1
+        release["mid"].set()
+        assert started.get(timeout=30) == "short"
+        release["long"].set()
+        release["short"].set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert slots.free() == [0, 1] and slots.waiting() == []
+
+
+def test_a_slot_is_freed_when_its_holder_dies(tmp_path):
+    """A killed job's slot, and a killed waiter's place in the queue, go."""
+    noxfile_py = str(ROOT / "noxfile.py")
+    holder = (
+        "import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('nf', {noxfile_py!r})\n"
+        "nf = importlib.util.module_from_spec(spec); spec.loader.exec_module(nf)\n"
+        f"with nf.Slots(nf.Path({str(tmp_path)!r}), 1).taken(float(sys.argv[1])):\n"
+        "    print('held', flush=True); sys.stdin.read()\n"
+    )
+    slots = _noxfile().Slots(tmp_path, 1)
+    first = subprocess.Popen(
+        [sys.executable, "-c", holder, "1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert first.stdout.readline() == "held\n"  # before the second one waits
+    second = subprocess.Popen(
+        [sys.executable, "-c", holder, "9"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _until(lambda: len(slots.waiting()) == 1, "the second one waiting")
+        assert slots.free() == []
+        second.kill()
+        second.wait(timeout=30)
+        assert slots.waiting() == []
+        assert list((tmp_path / "waiting").iterdir()) == []  # its file is gone
+        first.kill()
+        first.wait(timeout=30)
+        assert slots.free() == [0]
+    finally:
+        for child in (first, second):
+            child.kill()
+            child.wait(timeout=30)
+            for stream in (child.stdin, child.stdout):
+                stream.close()
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_a_bad_slot_count_is_a_clear_error(monkeypatch, value):
+    noxfile = _noxfile()
+    monkeypatch.setenv("CONCLAB_TEST_SLOTS", value)
+    with pytest.raises(ValueError, match="CONCLAB_TEST_SLOTS must be a whole number"):
+        noxfile.slot_count("py3.14")
+    with pytest.raises(ValueError, match="count must be at least 1"):
+        noxfile.Slots(ROOT / ".nox" / "unused", 0)
+
+
+def test_nbval_parts_split_the_notebooks_between_them():
+    noxfile = _noxfile()
+    every = sorted(
+        p.relative_to(ROOT).as_posix() for p in ROOT.glob("notebooks/*.ipynb")
+    )
+    first, second = noxfile.notebooks(0, 2), noxfile.notebooks(1, 2)
+    assert sorted(first + second) == every and not set(first) & set(second)
+    jobs = noxfile.nbval("spawn", parts=2)
+    assert [job.args[-len(first) :] for job in jobs[:1]] == [first]
+    assert all(job.env["CONCLAB_START_METHOD"] == "spawn" for job in jobs)
+    # the runs that compare outputs share a smaller limit (GROUP_SLOTS)
+    assert {job.group for job in jobs} == {"nbval"} and noxfile.GROUP_SLOTS["nbval"] < 3
+    assert {job.group for job in noxfile.nbval(None, lax=True)} == {""}

@@ -327,7 +327,8 @@ def jupyter_server(notebooks: list[Path]) -> Iterator[JupyterServer]:
     port = free_port()
     token = hashlib.sha256(os.urandom(32)).hexdigest()[:32]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log_path = ARTIFACTS / "jupyter-server.log"
+    shard = os.environ.get("CONCLAB_SHARD_LABEL", "")  # one log per browser shard
+    log_path = ARTIFACTS / f"jupyter-server{shard}.log"
     log = open(log_path, "w")  # noqa: SIM115 - closed in the finally below
     command = [
         sys.executable,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -107,8 +108,12 @@ def _broken_copies(folder: Path) -> list[Path]:
 @pytest.fixture(scope="session")
 def server(chromium: Path) -> Iterator[JupyterServer]:
     """One JupyterLab for the session, serving copies of the notebooks."""
-    for old in ARTIFACTS.glob("*.png"):  # no stale screenshot from an earlier run
-        old.unlink()
+    # No stale screenshot from an earlier run; a shard running beside this one
+    # (noxfile.py) made the newer ones.
+    since = float(os.environ.get("CONCLAB_ARTIFACTS_SINCE") or time.time())
+    for old in ARTIFACTS.glob("*.png"):
+        if old.stat().st_mtime < since:
+            old.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="conclab-fixtures-") as folder:
         notebooks = [*notebooks_with_panels(), FIXTURE, *_broken_copies(Path(folder))]
         with jupyter_server(notebooks) as running:
