@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import nox
-import nox.command
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / ".nox" / "_results"
