@@ -342,6 +342,9 @@ class Slots:
     ends, frees it. A waiting job is a file in ``waiting/`` named by its
     expected seconds and its process; files of processes that ended are
     removed. The waiting is polled (every 0.1 s), between whole test runs.
+    A waiter joins the queue, and looks at the queue and the free slots and
+    takes one, in a turn of its own (``queue.lock``): otherwise it could act
+    on a queue that a longer job had joined since it looked.
     """
 
     def __init__(self, folder: Path, count: int) -> None:
@@ -350,8 +353,19 @@ class Slots:
         self.folder, self.count = folder, count
         (folder / "waiting").mkdir(parents=True, exist_ok=True)
 
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        """Only one waiter at a time, in any process, inside this block."""
+        with open(self.folder / "queue.lock", "a") as turn:
+            fcntl.flock(turn, fcntl.LOCK_EX)
+            yield  # closing the file unlocks it
+
     def free(self) -> list[int]:
         """The slots nobody holds now."""
+        with self._turn():
+            return self._free()
+
+    def _free(self) -> list[int]:
         found = []
         for i in range(self.count):
             with open(self.folder / f"{i}.lock", "a") as lock:
@@ -383,25 +397,31 @@ class Slots:
         """Hold a slot; yields False instead if ``stop`` was set meanwhile."""
         name = f"{min(seconds, 99_999_999.0):010.1f}-{os.getpid()}-{next(_TICKETS)}"
         mine = self.folder / "waiting" / name
-        mine.touch()
         held = None
         try:
+            with self._turn():
+                mine.touch()
             while held is None and not (stop is not None and stop.is_set()):
-                names = self.waiting()
-                ahead = names.index(name) if name in names else 0
-                for i in self.free()[ahead : ahead + 1]:
-                    lock = open(self.folder / f"{i}.lock", "a")  # noqa: SIM115
-                    try:
-                        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                with self._turn():
+                    names = self.waiting()
+                    if name not in names:  # someone cleared the folder: rejoin
+                        mine.touch()
+                        names = self.waiting()
+                    ahead = names.index(name)
+                    for i in self._free()[ahead : ahead + 1]:
+                        lock = open(self.folder / f"{i}.lock", "a")  # noqa: SIM115
+                        try:  # free a moment ago, and no waiter acted since
+                            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        except BlockingIOError:  # taken from outside the queue
+                            lock.close()
+                            continue
                         held = lock
-                    except BlockingIOError:  # another waiter took it first
-                        lock.close()
+                        mine.unlink(missing_ok=True)
                 if held is None:
                     if stop is None:
                         time.sleep(0.1)
                     else:
                         stop.wait(0.1)
-            mine.unlink(missing_ok=True)
             yield held is not None
         finally:
             mine.unlink(missing_ok=True)
