@@ -11,6 +11,7 @@ import os
 import queue
 import sys
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -384,12 +385,39 @@ class IfAccount:
 
 
 def test_stolen_wakeup_is_deterministic():
+    # IfAccount returns at the deposit: a long timeout costs nothing, and
+    # leaves room for a slow start on a busy machine
     for _ in range(20):
-        assert lab.stolen_wakeup(IfAccount, timeout=0.2)["balance"] == -20
-    r = lab.stolen_wakeup(timeout=0.05)
+        assert lab.stolen_wakeup(IfAccount, timeout=2.0)["balance"] == -20
+    r = lab.stolen_wakeup(timeout=0.5)
     # the loser waited its timeout out
     expected = {"balance": 0, "spent": 1, "timed_out": 1, "finished": True}
     assert r == {**expected, "gave_up_early": 0}
+
+
+class SlowStartIfAccount(IfAccount):
+    """IfAccount, but in the first account made, the second withdraw starts
+    0.3 s late: a busy machine's slow thread start, longer than the timeout."""
+
+    made = 0
+
+    def __init__(self, balance):
+        super().__init__(balance)
+        SlowStartIfAccount.made += 1
+        self.slow, self.calls = SlowStartIfAccount.made == 1, 0
+
+    def withdraw(self, amount, timeout=None):
+        self.calls += 1
+        if self.slow and self.calls == 2:
+            time.sleep(0.3)  # stands in for a slow start, not synchronisation
+        return super().withdraw(amount, timeout)
+
+
+def test_stolen_wakeup_sets_up_again_when_the_deposit_came_late():
+    SlowStartIfAccount.made = 0
+    r = lab.stolen_wakeup(SlowStartIfAccount, timeout=0.2)
+    assert SlowStartIfAccount.made == 2  # the late first run was set up again
+    assert r["balance"] == -20, r  # and the second run shows the bug
 
 
 def test_check_safe_account(capsys):

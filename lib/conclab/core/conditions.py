@@ -252,13 +252,36 @@ def stolen_wakeup(
     only one may spend. With an ``if`` around ``wait`` both spend and the
     balance goes to −``amount``. Returns ``{"balance", "spent", "timed_out",
     "finished", "gave_up_early"}``: ``gave_up_early`` counts the spenders
-    that got ``False`` before 90 % of ``timeout`` had passed. Introduced in
-    ``07_condition_variables.ipynb``.
+    that got ``False`` before 90 % of ``timeout`` had passed. A run whose
+    deposit came more than half of ``timeout`` after the first spender
+    started (a busy machine) is set up again, up to 5 times in all.
+    Introduced in ``07_condition_variables.ipynb``.
     """
     account_class = account_class or ConditionAccount
     check_callable("account_class", account_class)
     check_int("amount", amount, minimum=1)
     check_number("timeout", timeout, minimum=0.01)
+    for _ in range(_STOLEN_WAKEUP_TRIES - 1):
+        result, late = _stolen_wakeup_once(account_class, amount, timeout)
+        if late <= timeout / 2:
+            return result
+    return _stolen_wakeup_once(account_class, amount, timeout)[0]
+
+
+#: How many times :func:`stolen_wakeup` sets the scene up before it keeps a
+#: run whose deposit came late anyway.
+_STOLEN_WAKEUP_TRIES = 5
+
+
+def _stolen_wakeup_once(
+    account_class: type, amount: int, timeout: float
+) -> tuple[dict[str, Any], float]:
+    """One run of :func:`stolen_wakeup`, and how long after the first spender
+    started the deposit came. On a busy machine, starting and parking the
+    spenders can take so long that one times out before the deposit, or
+    gives up at the deposit yet after 90 % of its timeout: that run shows
+    nothing about the account, and :func:`stolen_wakeup` sets it up again,
+    whatever its outcome."""
     account = account_class(0)
     for attr in ("cond", "deposit", "withdraw"):
         if not hasattr(account, attr):
@@ -273,9 +296,11 @@ def stolen_wakeup(
 
     results: list[Any] = ["not finished", "not finished"]
     seconds: list[float] = [0.0, 0.0]
+    starts: list[float] = []
 
     def spender(i: int) -> None:
         start = time.perf_counter()
+        starts.append(start)
         results[i] = account.withdraw(amount, timeout)
         seconds[i] = time.perf_counter() - start
 
@@ -292,10 +317,12 @@ def stolen_wakeup(
             pass
     finally:
         cond.wait = real_wait
+    deposited = time.perf_counter()
     account.deposit(amount)
+    late = deposited - min(starts, default=deposited)
     for t in threads:
         t.join(timeout * 4)
-    return {
+    result = {
         "balance": account.balance,
         "spent": sum(r is not False and r != "not finished" for r in results),
         "timed_out": sum(r is False for r in results),
@@ -305,6 +332,7 @@ def stolen_wakeup(
             for r, t in zip(results, seconds, strict=True)
         ),
     }
+    return result, late
 
 
 def one_condition_stall(wake: str = "notify", timeout: float = 0.3) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from typing import Any
@@ -83,6 +84,15 @@ def _gate_problem(gate_class: type, timeout: float, sleeps: _SleepCounter) -> st
     first = early.wait(timeout)
     if first is not True or time.perf_counter() - start > timeout / 2:
         return "open() before wait() was lost: wait() timed out."
+    # the closed gate first: its verdict does not depend on how soon the
+    # waiter below is scheduled
+    start = time.perf_counter()
+    closed = gate_class().wait(timeout)
+    waited = time.perf_counter() - start
+    if closed is not False:
+        return "wait() on a gate that was never opened must return False."
+    if waited < 0.9 * timeout:
+        return f"wait({timeout:g}) on a closed gate gave up after {waited:.2f} s."
     late = gate_class()
     long_wait = max(2.0, timeout * 10)
     waiting = threading.Event()
@@ -97,7 +107,8 @@ def _gate_problem(gate_class: type, timeout: float, sleeps: _SleepCounter) -> st
 
     t = threading.Thread(target=waiter, daemon=True)
     t.start()
-    waiting.wait(timeout)
+    waiting.wait(long_wait)
+    _until_inside_a_wait(t, timeout)  # else open() can come before its wait()
     opened = time.perf_counter()
     late.open()
     t.join(long_wait + 5)
@@ -108,14 +119,24 @@ def _gate_problem(gate_class: type, timeout: float, sleeps: _SleepCounter) -> st
             f"a waiting thread woke {woke[0] - opened:.1f} s after open(): only "
             "when its own timeout ran out."
         )
-    start = time.perf_counter()
-    closed = gate_class().wait(timeout)
-    waited = time.perf_counter() - start
-    if closed is not False:
-        return "wait() on a gate that was never opened must return False."
-    if waited < 0.9 * timeout:
-        return f"wait({timeout:g}) on a closed gate gave up after {waited:.2f} s."
     return ""
+
+
+def _until_inside_a_wait(thread: threading.Thread, most: float) -> None:
+    """Return once ``thread`` is blocked in a wait of :mod:`threading`
+    (``Condition.wait``, which ``Event.wait`` and ``wait_for`` use too), or
+    after ``most`` seconds: a gate may wait some other way. Polls without
+    ``time.sleep``, which the checker counts."""
+    pause = threading.Event()
+    deadline = time.perf_counter() + most
+    while time.perf_counter() < deadline:
+        frame = sys._current_frames().get(thread.ident or -1)
+        if frame is None or (
+            frame.f_code.co_filename == threading.__file__
+            and frame.f_code.co_name == "wait"
+        ):
+            return
+        pause.wait(0.002)
 
 
 class _SleepCounter:
