@@ -408,6 +408,17 @@ class ImpatientGate(Gate):  # returns False at once when closed
             return self.cond.wait_for(lambda: self.is_open, min(timeout, 0.01))
 
 
+class SlowSilentGate(SilentGate):
+    """SilentGate in a thread slow to reach its wait: open() could come first,
+    and the gate, never notifying, would seem to wake its waiter."""
+
+    def wait(self, timeout=None):
+        until = time.perf_counter() + 0.1
+        while time.perf_counter() < until:
+            pass  # a slow start; not time.sleep, which the checker counts
+        return super().wait(timeout)
+
+
 def test_gate_accepts_the_solution_and_threading_event(capsys):
     ok, out = verdict_of(capsys, lab.check_gate, Gate)
     assert ok, out
@@ -430,6 +441,7 @@ def test_gate_accepts_the_solution_and_threading_event(capsys):
     [
         (TemplateGate, "open() before wait() was lost"),
         (SilentGate, "only when its own timeout ran out"),
+        (SlowSilentGate, "only when its own timeout ran out"),
         (PollingGate, "it polls"),
         (ImpatientGate, "gave up after"),
     ],
