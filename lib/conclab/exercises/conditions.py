@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import sys
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from ..core.conditions import stolen_wakeup
@@ -95,20 +96,23 @@ def _gate_problem(gate_class: type, timeout: float, sleeps: _SleepCounter) -> st
         return f"wait({timeout:g}) on a closed gate gave up after {waited:.2f} s."
     late = gate_class()
     long_wait = max(2.0, timeout * 10)
-    waiting = threading.Event()
+    inside = threading.Event()
     got: list[Any] = []
     woke: list[float] = []
 
     def waiter() -> None:
         sleeps.watch_this_thread()
-        waiting.set()
-        got.append(late.wait(long_wait))
+        with _tells_when_it_waits(inside):
+            got.append(late.wait(long_wait))
         woke.append(time.perf_counter())
 
     t = threading.Thread(target=waiter, daemon=True)
     t.start()
-    waiting.wait(long_wait)
-    _until_inside_a_wait(t, timeout)  # else open() can come before its wait()
+    # open() only once the waiter is in a Condition's wait (Event.wait and
+    # wait_for use one too): it still holds that Condition's lock when it
+    # tells, so an open() that takes the lock comes after its wait began.
+    # A gate that waits some other way gets `timeout` seconds to get there.
+    inside.wait(timeout)
     opened = time.perf_counter()
     late.open()
     t.join(long_wait + 5)
@@ -122,21 +126,23 @@ def _gate_problem(gate_class: type, timeout: float, sleeps: _SleepCounter) -> st
     return ""
 
 
-def _until_inside_a_wait(thread: threading.Thread, most: float) -> None:
-    """Return once ``thread`` is blocked in a wait of :mod:`threading`
-    (``Condition.wait``, which ``Event.wait`` and ``wait_for`` use too), or
-    after ``most`` seconds: a gate may wait some other way. Polls without
-    ``time.sleep``, which the checker counts."""
-    pause = threading.Event()
-    deadline = time.perf_counter() + most
-    while time.perf_counter() < deadline:
-        frame = sys._current_frames().get(thread.ident or -1)
-        if frame is None or (
-            frame.f_code.co_filename == threading.__file__
-            and frame.f_code.co_name == "wait"
-        ):
-            return
-        pause.wait(0.002)
+@contextlib.contextmanager
+def _tells_when_it_waits(inside: threading.Event) -> Iterator[None]:
+    """While inside, this thread's calls of ``threading.Condition.wait`` set
+    ``inside`` first, while the thread still holds the Condition's lock.
+    Other threads' calls pass straight through."""
+    real, me = threading.Condition.wait, threading.get_ident()
+
+    def wait(cond: Any, timeout: float | None = None) -> bool:
+        if threading.get_ident() == me:
+            inside.set()
+        return real(cond, timeout)
+
+    threading.Condition.wait = wait  # type: ignore[method-assign, assignment]
+    try:
+        yield
+    finally:
+        threading.Condition.wait = real  # type: ignore[method-assign]
 
 
 class _SleepCounter:

@@ -150,9 +150,8 @@ def _waits_for_all_once(
             stop.set()
             changed.notify_all()
         release.set()
-        releaser.join(5)
-        for t in set(threading.enumerate()) - before:  # tidy up what it left
-            if t is not threading.current_thread():
+        for t in set(threading.enumerate()) - before:  # the releaser, and what
+            if t is not threading.current_thread():  # run_all left running
                 t.join(5)
     if threading.current_thread() in started:
         return "a task ran in the thread that called run_all: start a thread per task."
