@@ -14,8 +14,10 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import nbformat
@@ -227,6 +229,54 @@ def test_strict_build_fails_on_a_broken_link_and_a_missing_page(tmp_path):
     local = re.findall(r'(?:href|src)="(/[^"]*)"', html)
     assert 'href="/course/conclab-site.css"' in html
     assert local and all(h.startswith("/course/") for h in local), local
+
+
+def test_a_theme_server_that_cannot_listen_stops_the_build(tmp_path):
+    """mystmd waits, silently, until its theme server says it is listening.
+
+    When the theme server cannot listen (its port was taken after mystmd
+    chose it), the build stops and says why instead of hanging.
+    """
+    ensure_node_modules()
+    stage = tmp_path / "src"
+    website.stage(stage)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        code, problems = website.run_myst(stage, "", port=taken.getsockname()[1])
+    assert code != 0
+    failed = [line for line in problems if website.THEME_FAILED in line]
+    assert failed and "in use" in failed[0], problems
+    assert not theme_servers()
+
+
+def test_builds_started_together_each_build_their_own_site(tmp_path):
+    """Two builds at once (the browser shards do that) choose their ports
+    one after the other, so neither theme server finds its port taken."""
+    ensure_node_modules()
+    stages = {mark: tmp_path / mark / "src" for mark in "ab"}
+    for mark, stage in stages.items():
+        names = website.stage(stage)
+        nb = nbformat.read(stage / names[0], as_version=4)
+        nb.cells.append(nbformat.v4.new_markdown_cell(f"Marker build-{mark}-only."))
+        nbformat.write(nb, stage / names[0])
+    results: dict[Path, tuple] = {}
+
+    def build(stage: Path) -> None:
+        results[stage] = website.run_myst(stage, "")
+
+    threads = [threading.Thread(target=build, args=(s,)) for s in stages.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for mark, stage in stages.items():
+        code, problems = results[stage]
+        assert code == 0, problems
+        html = (stage / "_build" / "html" / "index.html").read_text()
+        other = "b" if mark == "a" else "a"
+        assert f"build-{mark}-only" in html and f"build-{other}-only" not in html
+    assert not theme_servers()
 
 
 def test_renderer_links_images_and_unknown_nodes():

@@ -34,7 +34,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -50,6 +53,12 @@ LAUNCH_MARK = "<!-- conclab:launch (tools/website.py) -->"
 NODE_MAJOR = 18  # mystmd's minimum
 BUILD_TIMEOUT = 600  # seconds
 PROBLEM = re.compile(r"^\s*(⛔|⚠)")
+# what site/theme/server.py prints when it cannot start; mystmd would wait for it
+THEME_FAILED = "site theme: failed to start"
+# one myst build at a time on this machine (every checkout): mystmd chooses
+# its two ports as the first free ones from 3000 and 3100, so two builds
+# started together choose the same and the later theme server cannot listen
+BUILD_LOCK = Path(tempfile.gettempdir()) / "conclab-myst-build.lock"
 
 
 def load_stamp():
@@ -182,10 +191,17 @@ def myst_cli() -> Path:
     return MYST
 
 
-def run_myst(stage_dir: Path, base_url: str) -> tuple[int, list[str]]:
-    """``myst build --html`` in ``stage_dir``; its exit code and problem lines."""
+def run_myst(
+    stage_dir: Path, base_url: str, port: int | None = None
+) -> tuple[int, list[str]]:
+    """``myst build --html`` in ``stage_dir``; its exit code and problem lines.
+
+    ``port`` is where the theme server listens; by default mystmd chooses
+    the first free one from 3000.
+    """
     env = dict(os.environ)
     env.pop("HOST", None)  # mystmd serves on localhost unless told otherwise
+    env.pop("PORT", None)  # mystmd reads its --port from PORT
     env.update(
         CONCLAB_SITE_PYTHON=sys.executable,
         CONCLAB_SITE_REPORT=str(stage_dir / "theme-report.jsonl"),
@@ -198,6 +214,31 @@ def run_myst(stage_dir: Path, base_url: str) -> tuple[int, list[str]]:
         env.pop("BASE_URL", None)
     # not mystmd's --strict: it also fetches every external link (no network)
     command = [node(), str(myst_cli()), "build", "--html"]
+    if port is not None:
+        command += ["--port", str(port)]
+    with one_build_at_a_time():
+        return _run_myst(command, stage_dir, env)
+
+
+@contextlib.contextmanager
+def one_build_at_a_time() -> Iterator[None]:
+    """Hold ``BUILD_LOCK`` (an flock, so it also holds across processes)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; builds there are not run side by side
+        yield
+        return
+    with open(BUILD_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _run_myst(
+    command: list[str], stage_dir: Path, env: dict[str, str]
+) -> tuple[int, list[str]]:
     problems: list[str] = []
     process = subprocess.Popen(
         command,
@@ -211,26 +252,43 @@ def run_myst(stage_dir: Path, base_url: str) -> tuple[int, list[str]]:
         errors="replace",
         start_new_session=True,
     )
-    deadline = time.monotonic() + BUILD_TIMEOUT
+
+    def stop_group() -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGTERM)
+
+    timed_out = threading.Event()
+
+    def on_deadline() -> None:
+        timed_out.set()
+        stop_group()
+
+    # the deadline holds even when mystmd prints nothing more (it waits
+    # silently for a theme server that never says it is listening)
+    watchdog = threading.Timer(BUILD_TIMEOUT, on_deadline)
+    watchdog.daemon = True
+    watchdog.start()
     assert process.stdout is not None
     try:
         for line in process.stdout:
             print(line, end="", flush=True)
             if PROBLEM.match(line):
                 problems.append(line.strip())
-            if time.monotonic() > deadline:
-                problems.append(f"myst build took longer than {BUILD_TIMEOUT} s")
+            if THEME_FAILED in line:
+                problems.append(line.strip())
                 break
     finally:
+        watchdog.cancel()
         process.stdout.close()
         # mystmd exits before its theme server is gone: stop the whole group
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGTERM)
+        stop_group()
         try:
             code = process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             code = process.wait()
+    if timed_out.is_set():
+        problems.append(f"myst build took longer than {BUILD_TIMEOUT} s: stopped")
     return code, problems
 
 

@@ -203,11 +203,19 @@ def exit_with_mystmd(period: float = 2.0) -> None:
 
 def main() -> None:
     threading.Thread(target=exit_with_mystmd, daemon=True).start()
-    warm_up()
     port = int(os.environ["PORT"])
-    servers = [Server(("127.0.0.1", port), Handler)]
-    with contextlib.suppress(OSError):  # where localhost is ::1 first (macOS)
-        servers.append(Server6(("::1", port), Handler))
+    try:
+        # listen first, then warm up: mystmd chose the port as free a moment
+        # ago, and another program could take it while the imports run
+        servers = [Server(("127.0.0.1", port), Handler)]
+        with contextlib.suppress(OSError):  # where localhost is ::1 first (macOS)
+            servers.append(Server6(("::1", port), Handler))
+        warm_up()
+    except Exception as error:
+        # mystmd waits until this server prints its URL, so say why it never
+        # will (tools/website.py stops the build when it reads this line)
+        print(f"site theme: failed to start on port {port}: {error!r}", flush=True)
+        sys.exit(1)
     for extra in servers[1:]:
         threading.Thread(target=extra.serve_forever, daemon=True).start()
     print(f"Concurrency Lab site theme on http://127.0.0.1:{port}", flush=True)
